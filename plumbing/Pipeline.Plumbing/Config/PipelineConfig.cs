@@ -1,0 +1,180 @@
+namespace Pipeline.Plumbing.Config;
+
+// The TOML file is a user contract: property names map to snake_case keys (DataDir -> data_dir),
+// every section has defaults so an empty file is valid, and each default is stated on its property.
+
+/// <summary>The whole configuration file.</summary>
+public sealed class PipelineConfig
+{
+    /// <summary>Where checkpoints, the bootstrap file, stream state and NDJSON output live. Default <c>./pipeline-data</c>.</summary>
+    public string DataDir { get; set; } = "./pipeline-data";
+
+    /// <summary><c>host.name</c> stamped on events. Default: the machine's host name.</summary>
+    public string HostName { get; set; } = "";
+
+    public KafkaConfig Kafka { get; set; } = new();
+    public MetricsConfig Metrics { get; set; } = new();
+    public LogsConfig Logs { get; set; } = new();
+    public ProcessorsConfig Processors { get; set; } = new();
+
+    /// <summary>Threshold rules (<c>[[rules]]</c>). Built-in rules are added unless <c>processors.default_rules = false</c>.</summary>
+    public List<RuleConfig> Rules { get; set; } = [];
+
+    public ElasticsearchConfig Elasticsearch { get; set; } = new();
+    public SinksConfig Sinks { get; set; } = new();
+
+    /// <summary>The host name to stamp on events, resolved once.</summary>
+    public string EffectiveHostName => string.IsNullOrWhiteSpace(HostName) ? Environment.MachineName : HostName;
+}
+
+public sealed class KafkaConfig
+{
+    public const string Embedded = "embedded";
+
+    /// <summary><c>"embedded"</c> (default): run librdkafka's in-memory mock cluster in this process. Otherwise <c>"host:port,..."</c>.</summary>
+    public string Bootstrap { get; set; } = Embedded;
+
+    /// <summary>Fixed loopback port for the embedded broker's bootstrap address. Default 0: a random port.</summary>
+    public int EmbeddedPort { get; set; }
+
+    /// <summary>Brokers in the embedded cluster. Default 1.</summary>
+    public int EmbeddedBrokers { get; set; } = 1;
+
+    /// <summary>Kafka <c>client.id</c> prefix. Default <c>pipeline</c>.</summary>
+    public string ClientId { get; set; } = "pipeline";
+
+    /// <summary>How long a produced record may wait for an ack before it is reported failed and retried from the source. Default 30s.</summary>
+    public string DeliveryTimeout { get; set; } = "30s";
+
+    /// <summary>Extra librdkafka properties passed through unchanged, e.g. <c>"security.protocol" = "SASL_SSL"</c>.</summary>
+    public Dictionary<string, string> Properties { get; set; } = [];
+
+    public bool IsEmbedded => string.Equals(Bootstrap, Embedded, StringComparison.OrdinalIgnoreCase);
+}
+
+public sealed class MetricsConfig
+{
+    /// <summary>Address of the Prometheus <c>/metrics</c> endpoint. Default <c>127.0.0.1:9464</c>; empty turns it off.</summary>
+    public string Listen { get; set; } = "127.0.0.1:9464";
+}
+
+public sealed class LogsConfig
+{
+    /// <summary>Files to tail (<c>[[logs.inputs]]</c>). When none are configured, <c>/var/log/*.log</c> and <c>/var/log/syslog</c> are tailed from their end.</summary>
+    public List<LogInputConfig> Inputs { get; set; } = [];
+}
+
+public sealed class LogInputConfig
+{
+    /// <summary>Glob patterns (<c>**</c> allowed) of files to read.</summary>
+    public List<string> Paths { get; set; } = [];
+
+    /// <summary>Glob patterns of files to skip.</summary>
+    public List<string> Exclude { get; set; } = [];
+
+    /// <summary>Where to start in a file seen for the first time: <c>"beginning"</c> or <c>"end"</c> (default).</summary>
+    public string StartAt { get; set; } = "end";
+
+    /// <summary>Longer lines are truncated and flagged <c>log.flags=["truncated"]</c>. Default 1 MiB.</summary>
+    public int MaxLineBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>How often files are checked for new data and new files. Default 250ms.</summary>
+    public string ScanInterval { get; set; } = "250ms";
+
+    /// <summary>Added to every event as <c>labels</c>.</summary>
+    public Dictionary<string, string> Fields { get; set; } = [];
+
+    /// <summary>Added to every event's <c>tags</c>.</summary>
+    public List<string> Tags { get; set; } = [];
+}
+
+public sealed class ProcessorsConfig
+{
+    /// <summary>Add the built-in rules (see <see cref="BuiltInRules"/>). A user rule with the same name replaces one. Default true.</summary>
+    public bool DefaultRules { get; set; } = true;
+
+    /// <summary>Kafka Streams application id; also the consumer group. Default <c>pipeline-processors</c>.</summary>
+    public string ApplicationId { get; set; } = "pipeline-processors";
+
+    /// <summary>How often the rule evaluator checks for windows that closed below threshold. Default 1s.</summary>
+    public string EvaluationInterval { get; set; } = "1s";
+}
+
+public sealed class RuleConfig
+{
+    /// <summary>Unique rule name; becomes <c>alert.name</c>.</summary>
+    public string Name { get; set; } = "";
+
+    /// <summary>Which events the rule reads: <c>logs</c>, <c>process</c> or <c>probes</c>. Default <c>logs</c>.</summary>
+    public string Source { get; set; } = "logs";
+
+    /// <summary>Filter in the expression language, e.g. <c>log.level == "error"</c>. Default: every event.</summary>
+    public string Where { get; set; } = "true";
+
+    /// <summary>Field paths to group by. Default <c>["host.name"]</c>.</summary>
+    public List<string> GroupBy { get; set; } = ["host.name"];
+
+    /// <summary><c>count()</c> (default), <c>sum(f)</c>, <c>avg(f)</c>, <c>max(f)</c>, <c>min(f)</c>.</summary>
+    public string Aggregate { get; set; } = "count()";
+
+    /// <summary>Comparison: <c>&gt;</c>, <c>&gt;=</c> (default), <c>&lt;</c>, <c>&lt;=</c>, <c>==</c>, <c>!=</c>.</summary>
+    public string Op { get; set; } = ">=";
+
+    public double Threshold { get; set; }
+
+    /// <summary>Tumbling window length. Default <c>1m</c>.</summary>
+    public string Window { get; set; } = "1m";
+
+    /// <summary><c>info</c>, <c>warning</c> (default) or <c>critical</c>.</summary>
+    public string Severity { get; set; } = "warning";
+
+    /// <summary>Alert message template; <c>{{value}}</c>, <c>{{threshold}}</c>, <c>{{window}}</c> and group fields such as <c>{{host.name}}</c> are replaced.</summary>
+    public string Summary { get; set; } = "";
+
+    /// <summary>Added to the alert's labels.</summary>
+    public Dictionary<string, string> Labels { get; set; } = [];
+
+    /// <summary>Set false to turn a rule (or a built-in rule of the same name) off. Default true.</summary>
+    public bool Enabled { get; set; } = true;
+}
+
+public sealed class ElasticsearchConfig
+{
+    /// <summary>Elasticsearch URL, e.g. <c>http://localhost:9200</c>. Empty (default): write NDJSON files under <c>data_dir/ndjson</c> instead.</summary>
+    public string Url { get; set; } = "";
+
+    /// <summary>Data stream namespace: <c>logs-ops.logs-{namespace}</c>. Default <c>default</c>.</summary>
+    public string Namespace { get; set; } = "default";
+
+    /// <summary>API key (use <c>${env:NAME}</c>).</summary>
+    [Secret] public string ApiKey { get; set; } = "";
+
+    public string Username { get; set; } = "";
+
+    [Secret] public string Password { get; set; } = "";
+
+    /// <summary>Install index templates for the pipeline's data streams at startup. Default true.</summary>
+    public bool InstallTemplates { get; set; } = true;
+}
+
+public sealed class SinksConfig
+{
+    /// <summary>Most records written per bulk request or file append. Default 1000.</summary>
+    public int BatchSize { get; set; } = 1000;
+
+    /// <summary>Longest a partial batch waits before it is written. Default 500ms.</summary>
+    public string Linger { get; set; } = "500ms";
+
+    /// <summary>Consumer group of the sinks. Default <c>pipeline-sinks</c>.</summary>
+    public string GroupId { get; set; } = "pipeline-sinks";
+
+    /// <summary>Longest time a batch is retried against a failing backend before the sink gives up and exits non-zero (nothing is committed). Default 0: forever.</summary>
+    public string GiveUpAfter { get; set; } = "0s";
+
+    /// <summary>Print one line per alert to the console (on by default in <c>pipeline run</c>).</summary>
+    public bool ConsoleAlerts { get; set; } = true;
+}
+
+/// <summary>Marks a value that <c>pipeline config check</c> must never print.</summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class SecretAttribute : Attribute;

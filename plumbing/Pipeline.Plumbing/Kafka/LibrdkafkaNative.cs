@@ -1,0 +1,113 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+
+namespace Pipeline.Plumbing.Kafka;
+
+/// <summary>
+/// P/Invoke into librdkafka's mock cluster API. Confluent.Kafka does not expose it, so this binds the
+/// handful of C functions directly, against the very same native file Confluent.Kafka loaded (two
+/// copies of librdkafka in one process would each have their own globals).
+/// </summary>
+internal static partial class LibrdkafkaNative
+{
+    private const string Lib = "librdkafka";
+
+    static LibrdkafkaNative()
+    {
+        NativeLibrary.SetDllImportResolver(typeof(LibrdkafkaNative).Assembly, Resolve);
+    }
+
+    /// <summary>Makes sure the resolver is installed before the first call.</summary>
+    public static void EnsureLoaded() => _ = Confluent.Kafka.Library.Version;
+
+    private static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? searchPath)
+    {
+        if (name != Lib) return IntPtr.Zero;
+        // Let Confluent.Kafka pick and load its file first (it falls back to centos8-librdkafka.so on
+        // Debian, whose libsasl2 is too old for the default build), then load exactly that file.
+        _ = Confluent.Kafka.Library.Version;
+        var loaded = LoadedPathFromMaps();
+        if (loaded is not null && NativeLibrary.TryLoad(loaded, out var handle)) return handle;
+        foreach (var candidate in Candidates())
+        {
+            if (File.Exists(candidate) && NativeLibrary.TryLoad(candidate, out handle)) return handle;
+        }
+        throw new DllNotFoundException("librdkafka: could not find the native library Confluent.Kafka uses");
+    }
+
+    private static string? LoadedPathFromMaps()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/self/maps"))
+            {
+                int slash = line.IndexOf('/');
+                if (slash < 0) continue;
+                var path = line[slash..];
+                if (path.EndsWith(".so", StringComparison.Ordinal) && Path.GetFileName(path).Contains("librdkafka", StringComparison.Ordinal))
+                    return path;
+            }
+        }
+        catch (IOException)
+        {
+            // Not Linux, or /proc not mounted: fall back to the candidate list.
+        }
+        return null;
+    }
+
+    private static IEnumerable<string> Candidates()
+    {
+        var dirs = new[] { AppContext.BaseDirectory, Path.GetDirectoryName(typeof(Confluent.Kafka.Library).Assembly.Location) ?? "" };
+        foreach (var dir in dirs)
+        {
+            foreach (var file in new[] { "librdkafka.so", "centos8-librdkafka.so", "alpine-librdkafka.so" })
+            {
+                yield return Path.Combine(dir, file);
+                yield return Path.Combine(dir, "runtimes", "linux-x64", "native", file);
+            }
+        }
+    }
+
+    [LibraryImport(Lib, EntryPoint = "rd_kafka_conf_new")]
+    public static partial IntPtr ConfNew();
+
+    [LibraryImport(Lib, EntryPoint = "rd_kafka_conf_set", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int ConfSet(IntPtr conf, string name, string value, byte[] errstr, UIntPtr errstrSize);
+
+    [LibraryImport(Lib, EntryPoint = "rd_kafka_new")]
+    public static partial IntPtr New(int type, IntPtr conf, byte[] errstr, UIntPtr errstrSize);
+
+    [LibraryImport(Lib, EntryPoint = "rd_kafka_destroy")]
+    public static partial void Destroy(IntPtr rk);
+
+    [LibraryImport(Lib, EntryPoint = "rd_kafka_mock_cluster_new")]
+    public static partial IntPtr MockClusterNew(IntPtr rk, int brokerCount);
+
+    [LibraryImport(Lib, EntryPoint = "rd_kafka_mock_cluster_destroy")]
+    public static partial void MockClusterDestroy(IntPtr cluster);
+
+    [LibraryImport(Lib, EntryPoint = "rd_kafka_mock_cluster_bootstraps")]
+    public static partial IntPtr MockClusterBootstraps(IntPtr cluster);
+
+    [LibraryImport(Lib, EntryPoint = "rd_kafka_mock_topic_create", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int MockTopicCreate(IntPtr cluster, string topic, int partitions, int replicationFactor);
+
+    [LibraryImport(Lib, EntryPoint = "rd_kafka_mock_set_controller_id")]
+    public static partial int MockSetControllerId(IntPtr cluster, int brokerId);
+
+    [LibraryImport(Lib, EntryPoint = "rd_kafka_mock_group_initial_rebalance_delay_ms")]
+    public static partial void MockGroupInitialRebalanceDelayMs(IntPtr cluster, int delayMs);
+
+    [LibraryImport(Lib, EntryPoint = "rd_kafka_mock_broker_set_down")]
+    public static partial int MockBrokerSetDown(IntPtr cluster, int brokerId);
+
+    [LibraryImport(Lib, EntryPoint = "rd_kafka_mock_broker_set_up")]
+    public static partial int MockBrokerSetUp(IntPtr cluster, int brokerId);
+
+    [LibraryImport(Lib, EntryPoint = "rd_kafka_mock_broker_set_rtt")]
+    public static partial int MockBrokerSetRtt(IntPtr cluster, int brokerId, int rttMs);
+
+    // The varargs form (rd_kafka_mock_push_request_errors) cannot be called safely through P/Invoke.
+    [LibraryImport(Lib, EntryPoint = "rd_kafka_mock_push_request_errors_array")]
+    public static partial void MockPushRequestErrorsArray(IntPtr cluster, short apiKey, UIntPtr count, int[] errors);
+}

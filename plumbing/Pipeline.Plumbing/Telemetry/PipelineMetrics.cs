@@ -1,0 +1,49 @@
+using Prometheus;
+
+namespace Pipeline.Plumbing.Telemetry;
+
+/// <summary>
+/// The pipeline's own metrics, in one place so their names and labels stay consistent. Labels are
+/// bounded: stage and topic names, rule names and fixed reasons, never free text or ids.
+/// </summary>
+public static class PipelineMetrics
+{
+    public static readonly Counter EventsIn = Metrics.CreateCounter(
+        "pipeline_events_in_total", "Records a stage read, by stage and topic (or input).",
+        new CounterConfiguration { LabelNames = ["stage", "topic"] });
+
+    public static readonly Counter EventsOut = Metrics.CreateCounter(
+        "pipeline_events_out_total", "Records a stage delivered (acknowledged by Kafka or the backend), by stage and topic.",
+        new CounterConfiguration { LabelNames = ["stage", "topic"] });
+
+    public static readonly Counter DeadLetters = Metrics.CreateCounter(
+        "pipeline_deadletters_total", "Records sent to ops.deadletter.v1, by stage and reason.",
+        new CounterConfiguration { LabelNames = ["stage", "reason"] });
+
+    public static readonly Counter Alerts = Metrics.CreateCounter(
+        "pipeline_alerts_total", "Alert state changes emitted, by rule and status.",
+        new CounterConfiguration { LabelNames = ["rule", "status"] });
+
+    public static readonly Gauge AlertsFiring = Metrics.CreateGauge(
+        "pipeline_alerts_firing", "Alert groups currently firing, by rule.",
+        new GaugeConfiguration { LabelNames = ["rule"] });
+
+    public static readonly Counter DeliveryErrors = Metrics.CreateCounter(
+        "pipeline_delivery_errors_total", "Failed deliveries that will be retried, by stage and destination.",
+        new CounterConfiguration { LabelNames = ["stage", "destination"] });
+
+    public static readonly Counter LostRecords = Metrics.CreateCounter(
+        "pipeline_records_lost_total", "Records a consumer skipped because the broker no longer had them (offset gap or reset), by stage and topic.",
+        new CounterConfiguration { LabelNames = ["stage", "topic"] });
+
+    public static readonly Counter LogLinesFlagged = Metrics.CreateCounter(
+        "pipeline_log_lines_flagged_total", "Log lines shipped with a problem flag (truncated, invalid_utf8).",
+        new CounterConfiguration { LabelNames = ["flag"] });
+
+    public static readonly Gauge FilesTailed = Metrics.CreateGauge(
+        "pipeline_log_files_open", "Files the log tailer has open.");
+
+    public static readonly Counter BulkItems = Metrics.CreateCounter(
+        "pipeline_sink_items_total", "Per-item outcomes of sink writes: created, duplicate, retried, rejected.",
+        new CounterConfiguration { LabelNames = ["sink", "outcome"] });
+}
