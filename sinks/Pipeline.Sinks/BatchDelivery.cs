@@ -1,0 +1,1 @@
+namespace Pipeline.Sinks; internal static class BatchDelivery { }
