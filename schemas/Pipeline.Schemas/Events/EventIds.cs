@@ -10,8 +10,19 @@ namespace Pipeline.Schemas.Events;
 /// </summary>
 public static class EventIds
 {
-    /// <summary>Id of a log line: host, file identity and byte offset pin it down exactly.</summary>
-    public static string ForLogLine(string host, string fileIdentity, long offset)
+    /// <summary>
+    /// Id of a log line: host, file identity, byte offset and the line's bytes. Re-reading the same line
+    /// gives the same id; different content at the same offset (after a copytruncate) gives a new one.
+    /// </summary>
+    public static string ForLogLine(string host, string fileIdentity, long offset, ReadOnlySpan<byte> line)
+    {
+        Span<byte> hex = stackalloc byte[32];
+        WriteLogLineId(hex, host, fileIdentity, offset, line);
+        return Encoding.ASCII.GetString(hex);
+    }
+
+    /// <summary>The same id as <see cref="ForLogLine"/>, written as 32 ASCII hex bytes without allocating.</summary>
+    public static void WriteLogLineId(Span<byte> destination, string host, string fileIdentity, long offset, ReadOnlySpan<byte> line)
     {
         Span<byte> buffer = stackalloc byte[512];
         var hash = new XxHash128();
@@ -20,7 +31,10 @@ public static class EventIds
         Span<byte> offsetBytes = stackalloc byte[8];
         BinaryPrimitives.WriteInt64LittleEndian(offsetBytes, offset);
         hash.Append(offsetBytes);
-        return Hex(ref hash);
+        hash.Append(line);
+        Span<byte> digest = stackalloc byte[16];
+        hash.GetCurrentHash(digest);
+        if (!Convert.TryToHexStringLower(digest, destination, out _)) throw new ArgumentException("destination must hold 32 bytes", nameof(destination));
     }
 
     /// <summary>Id from any ordered list of parts (alerts: fingerprint, status and time).</summary>

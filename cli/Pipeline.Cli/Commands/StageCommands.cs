@@ -1,0 +1,85 @@
+using System.CommandLine;
+using Pipeline.Cli.Composition;
+
+namespace Pipeline.Cli.Commands;
+
+// One command per way of splitting the stages across processes; each only picks stages for StageHost.
+
+internal static class RunCommand
+{
+    public static Command Create() => StageCommandBuilder.Create("run", Stages.All, """
+        Run every stage in one process: log tailer -> Kafka -> stream processors -> sinks.
+        With kafka.bootstrap = "embedded" (the default) an in-memory Kafka broker starts too; its address is
+        printed and written to <data_dir>/bootstrap so kcat or a second `pipeline agent` can connect.
+        Alerts are printed one per line as they fire and resolve. Ctrl-C or SIGTERM stops cleanly:
+        producers flush, processors and sinks drain and commit, then the process exits 0.
+
+        Examples:
+          pipeline run
+          pipeline run --config deploy/pipeline/run.toml
+          kcat -b $(cat pipeline-data/bootstrap) -t ops.alerts.v1 -C -o beginning
+        """);
+}
+
+internal static class AgentCommand
+{
+    public static Command Create() => StageCommandBuilder.Create("agent", Stages.Producers, """
+        Run the edge producers only (log tailer), publishing to kafka.bootstrap.
+        With kafka.bootstrap = "embedded" it connects to the broker a `pipeline broker` or `pipeline run`
+        with the same data_dir started (address read from <data_dir>/bootstrap).
+
+        Examples:
+          pipeline agent --config /etc/pipeline/agent.toml
+        """);
+}
+
+internal static class ProcessCommand
+{
+    public static Command Create() => StageCommandBuilder.Create("process", Stages.Processors, """
+        Run the stream processors only: rules over ops.logs.v1 (and the other sources) -> ops.alerts.v1,
+        bad records -> ops.deadletter.v1.
+
+        Examples:
+          pipeline process --config /etc/pipeline/processors.toml
+        """);
+}
+
+internal static class SinkCommand
+{
+    public static Command Create() => StageCommandBuilder.Create("sink", Stages.Sinks, """
+        Run the sinks only: every topic to Elasticsearch (elasticsearch.url) or, without a URL, to NDJSON
+        files under <data_dir>/ndjson that Elasticsearch's _bulk API can load later.
+
+        Examples:
+          pipeline sink --config /etc/pipeline/sinks.toml
+        """);
+}
+
+internal static class BrokerCommand
+{
+    public static Command Create() => StageCommandBuilder.Create("broker", Stages.Broker, """
+        Run the embedded Kafka broker alone (librdkafka's mock cluster, in memory), with every pipeline
+        topic created, for setups with several pipeline processes on one machine. Set kafka.embedded_port
+        for a fixed address. Data is lost when it stops: it is for one machine and for trying things out.
+
+        Examples:
+          pipeline broker --config dev.toml &
+          pipeline agent --config dev.toml      # same data_dir: finds the broker by itself
+        """);
+}
+
+internal static class StageCommandBuilder
+{
+    public static Command Create(string name, Stages stages, string description)
+    {
+        var config = CommonOptions.Config();
+        var command = new Command(name, description) { config };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var loaded = CommonOptions.Load(parse.GetValue(config));
+            if (loaded is null) return CommonOptions.ExitConfigError;
+            return await StageHost.RunAsync(loaded, stages, cancellationToken).ConfigureAwait(false);
+        });
+        return command;
+    }
+}

@@ -1,0 +1,159 @@
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Pipeline.Plumbing.Config;
+using Pipeline.Plumbing.Kafka;
+using Pipeline.Plumbing.Telemetry;
+using Pipeline.Processors;
+using Pipeline.Producers.Logs;
+using Pipeline.Sinks;
+using Pipeline.Sinks.Console;
+using Spectre.Console;
+
+namespace Pipeline.Cli.Composition;
+
+[Flags]
+internal enum Stages
+{
+    Broker = 1,
+    Producers = 2,
+    Processors = 4,
+    Sinks = 8,
+    All = Broker | Producers | Processors | Sinks,
+}
+
+/// <summary>
+/// Composes the chosen stages into one generic host. Registration order is start order, and the host
+/// stops in reverse: producers flush first, then processors and sinks drain, and the embedded broker goes last.
+/// </summary>
+internal static class StageHost
+{
+    public static async Task<int> RunAsync(LoadedConfig loaded, Stages stages, CancellationToken cancellationToken)
+    {
+        var config = loaded.Config;
+        using var loggerFactory = LoggerFactory.Create(b => ConsoleLogging.Configure(b));
+        var logger = loggerFactory.CreateLogger("pipeline");
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+
+        Directory.CreateDirectory(config.DataDir);
+        EmbeddedBroker? broker = null;
+        KafkaSettings kafka;
+        try
+        {
+            if (stages.HasFlag(Stages.Broker) && config.Kafka.IsEmbedded)
+            {
+                broker = StartBroker(config, stages);
+                kafka = new KafkaSettings(config.Kafka, broker.Bootstrap, embedded: true);
+            }
+            else if (stages == Stages.Broker)
+            {
+                Console.Error.WriteLine($"error: `pipeline broker` runs the embedded broker, but kafka.bootstrap is \"{config.Kafka.Bootstrap}\" ({loaded.LocationOf("kafka.bootstrap")}); use kafka.bootstrap = \"embedded\"");
+                return Commands.CommonOptions.ExitConfigError;
+            }
+            else
+            {
+                kafka = KafkaSettings.ForClient(config);
+            }
+        }
+        catch (InvalidOperationException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            broker?.Dispose();
+            return Commands.CommonOptions.ExitFailure;
+        }
+
+        try
+        {
+            if (stages != Stages.Broker)
+            {
+                logger.LogInformation("connecting to Kafka at {Bootstrap}", kafka.Bootstrap);
+                await KafkaReadiness.WaitUntilReachableAsync(kafka, logger, stop.Token).ConfigureAwait(false);
+                await KafkaReadiness.EnsureTopicsAsync(kafka, logger).ConfigureAwait(false);
+            }
+            using var host = Build(config, kafka, broker, stages);
+            await host.RunAsync(stop.Token).ConfigureAwait(false);
+            return Failed(host, logger) ? Commands.CommonOptions.ExitFailure : 0;
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            return 0;
+        }
+        finally
+        {
+            broker?.Dispose();
+        }
+    }
+
+    private static EmbeddedBroker StartBroker(PipelineConfig config, Stages stages)
+    {
+        var broker = new EmbeddedBroker(config.Kafka.EmbeddedBrokers, config.Kafka.EmbeddedPort);
+        var rules = StreamProcessorService.CompileRules(config);
+        broker.CreateTopics(ProcessorTopology.InternalTopics(config.Processors.ApplicationId, rules));
+        var file = KafkaSettings.BootstrapFile(config);
+        broker.WriteBootstrapFile(file);
+        Console.Out.WriteLine($"embedded Kafka broker at {broker.Bootstrap} (address written to {Path.GetFullPath(file)})");
+        Console.Out.WriteLine($"  read alerts with: kcat -b {broker.Bootstrap} -t ops.alerts.v1 -C -o beginning");
+        if (stages != Stages.Broker) Console.Out.WriteLine("  in-memory only: for one machine and for trying things out; data is gone when this process stops");
+        return broker;
+    }
+
+    private static IHost Build(PipelineConfig config, KafkaSettings kafka, EmbeddedBroker? broker, Stages stages)
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        ConsoleLogging.Configure(builder.Logging);
+        builder.Services.AddSystemd();
+        builder.Services.Configure<HostOptions>(o =>
+        {
+            // Long enough for producers to flush and sinks to drain; systemd's TimeoutStopSec must be longer.
+            o.ShutdownTimeout = TimeSpan.FromSeconds(60);
+            o.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.StopHost;
+        });
+        builder.Services.AddSingleton(config);
+        builder.Services.AddSingleton(config.Metrics);
+        builder.Services.AddSingleton(kafka);
+        if (broker is not null) builder.Services.AddHostedService(_ => new EmbeddedBrokerLifetime(broker));
+        builder.Services.AddHostedService<MetricsEndpoint>();
+        if (stages.HasFlag(Stages.Sinks))
+        {
+            builder.Services.AddSingleton(sp => SinkBackends.Create(config, sp.GetRequiredService<ILoggerFactory>()));
+            builder.Services.AddHostedService<EventSink>();
+            if (config.Sinks.ConsoleAlerts)
+            {
+                builder.Services.AddSingleton(AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) }));
+                builder.Services.AddHostedService<ConsoleAlertPrinter>();
+            }
+        }
+        if (stages.HasFlag(Stages.Processors)) builder.Services.AddHostedService<StreamProcessorService>();
+        if (stages.HasFlag(Stages.Producers)) builder.Services.AddHostedService<LogTailer>();
+        return builder.Build();
+    }
+
+    private static bool Failed(IHost host, ILogger logger)
+    {
+        bool failed = false;
+        foreach (var service in host.Services.GetServices<IHostedService>())
+        {
+            if (service is BackgroundService { ExecuteTask: { IsFaulted: true } task })
+            {
+                logger.LogCritical(task.Exception?.GetBaseException(), "{Service} failed", service.GetType().Name);
+                failed = true;
+            }
+        }
+        return failed;
+    }
+
+    /// <summary>Stops the embedded broker when the host stops; registered first, so it stops last.</summary>
+    private sealed class EmbeddedBrokerLifetime(EmbeddedBroker broker) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken)
+        {
+            broker.Dispose();
+            return Task.CompletedTask;
+        }
+    }
+}

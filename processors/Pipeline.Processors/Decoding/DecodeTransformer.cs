@@ -1,0 +1,53 @@
+using Pipeline.Plumbing.Telemetry;
+using Pipeline.Schemas.Events;
+using Streamiz.Kafka.Net.Processors.Public;
+
+namespace Pipeline.Processors.Decoding;
+
+/// <summary>First step of every source: bytes to <see cref="DecodedEvent"/>, remembering where bad records came from.</summary>
+internal sealed class DecodeTransformer : ITransformer<string, byte[], string, DecodedEvent>
+{
+    private readonly ProcessorActivity activity;
+    private readonly string host;
+
+    /// <summary>Streamiz requires a parameterless constructor on transformer types, but creates them through the other one.</summary>
+    public DecodeTransformer() => throw new NotSupportedException("DecodeTransformer is built through ProcessorTopology");
+
+    public DecodeTransformer(ProcessorActivity activity, string host)
+    {
+        this.activity = activity;
+        this.host = host;
+    }
+
+    private Prometheus.Counter.Child? _in;
+
+    public void Init(ProcessorContext<string, DecodedEvent> context) { }
+
+    public Record<string, DecodedEvent> Process(Record<string, byte[]> record)
+    {
+        var tpo = record.TopicPartitionOffset;
+        _in ??= PipelineMetrics.EventsIn.WithLabels(ProcessorTopology.Stage, tpo.Topic);
+        _in.Inc();
+        activity.Touch();
+        var decoded = EventDecoder.Decode(tpo.Topic, record.Value);
+        if (decoded.IsDeadLetter)
+        {
+            PipelineMetrics.DeadLetters.WithLabels(ProcessorTopology.Stage, decoded.DeadLetterReason!).Inc();
+            decoded = decoded.WithDeadLetter(DeadLetters.Serialize(decoded.Raw, tpo.Topic, tpo.Partition.Value, tpo.Offset.Value,
+                ProcessorTopology.Stage, decoded.DeadLetterReason!, decoded.Error!, host, DateTimeOffset.UtcNow));
+        }
+        return Record<string, DecodedEvent>.Create(record.Key, decoded);
+    }
+
+    public void Close() { }
+}
+
+/// <summary>When the processors last saw a record: used to drain before shutting down.</summary>
+public sealed class ProcessorActivity
+{
+    private long _lastTicks = DateTime.UtcNow.Ticks;
+
+    public void Touch() => Interlocked.Exchange(ref _lastTicks, DateTime.UtcNow.Ticks);
+
+    public TimeSpan IdleFor => DateTime.UtcNow - new DateTime(Interlocked.Read(ref _lastTicks), DateTimeKind.Utc);
+}

@@ -1,0 +1,104 @@
+using System.Globalization;
+using System.Text;
+using Pipeline.Plumbing.Config;
+using Pipeline.Plumbing.Expressions;
+using Pipeline.Schemas.Topics;
+
+namespace Pipeline.Processors.Rules;
+
+/// <summary>A <c>[[rules]]</c> entry compiled for evaluation: parsed filter, aggregate, comparison and window.</summary>
+public sealed class ThresholdRule
+{
+    /// <summary>Separates group values in the record key; cannot appear in sane field values.</summary>
+    public const char GroupSeparator = '\u001f';
+
+    public ThresholdRule(RuleConfig config)
+    {
+        Config = config;
+        Name = config.Name;
+        Source = TopicCatalog.Sources[config.Source];
+        Where = Expression.Parse(config.Where);
+        Aggregate = AggregateSpec.Parse(config.Aggregate);
+        Window = Duration.Parse(config.Window);
+        GroupBy = config.GroupBy.Select(g => new FieldPath(g)).ToArray();
+        Op = config.Op;
+        Threshold = config.Threshold;
+    }
+
+    public RuleConfig Config { get; }
+    public string Name { get; }
+    public TopicSpec Source { get; }
+    public Expression Where { get; }
+    public AggregateSpec Aggregate { get; }
+    public TimeSpan Window { get; }
+    public FieldPath[] GroupBy { get; }
+    public string Op { get; }
+    public double Threshold { get; }
+
+    /// <summary>Name of the window store; also names its Streamiz repartition and changelog topics.</summary>
+    public string StoreName => $"rule-{Name}";
+
+    /// <summary>
+    /// Whether the condition can only become true as a window fills (count/sum/max above a threshold):
+    /// then it fires on the record that crosses the line, not at the end of the window.
+    /// </summary>
+    public bool FiresEarly => Op is ">" or ">=" && Aggregate.Function is AggregateFunction.Count or AggregateFunction.Max
+        || (Op is ">" or ">=" && Aggregate.Function == AggregateFunction.Sum && Threshold >= 0);
+
+    public bool Holds(double value) => Op switch
+    {
+        ">" => value > Threshold,
+        ">=" => value >= Threshold,
+        "<" => value < Threshold,
+        "<=" => value <= Threshold,
+        "==" => value == Threshold,
+        "!=" => value != Threshold,
+        _ => false,
+    };
+
+    /// <summary>The record key for an event: its group_by values joined.</summary>
+    public string GroupKey(in JsonFieldSource fields)
+    {
+        if (GroupBy.Length == 1) return fields.Get(GroupBy[0]).ToString();
+        var sb = new StringBuilder();
+        for (int i = 0; i < GroupBy.Length; i++)
+        {
+            if (i > 0) sb.Append(GroupSeparator);
+            sb.Append(fields.Get(GroupBy[i]).ToString());
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>The number the aggregate consumes from an event (1 for count), or NaN when the field is missing.</summary>
+    public double Sample(in JsonFieldSource fields)
+    {
+        if (Aggregate.Field is null) return 1;
+        return fields.Get(Aggregate.Field).TryGetNumber(out var n) ? n : double.NaN;
+    }
+
+    public Dictionary<string, string> GroupValues(string key)
+    {
+        var values = key.Split(GroupSeparator);
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (int i = 0; i < GroupBy.Length && i < values.Length; i++) map[GroupBy[i].Text] = values[i];
+        return map;
+    }
+
+    /// <summary>Fills the summary template: <c>{{value}}</c>, <c>{{threshold}}</c>, <c>{{window}}</c>, <c>{{field.path}}</c>.</summary>
+    public string Summarize(double value, IReadOnlyDictionary<string, string> group, bool resolved)
+    {
+        var template = string.IsNullOrEmpty(Config.Summary)
+            ? $"{Aggregate} {Op} {{{{threshold}}}} over {{{{window}}}}: {{{{value}}}}"
+            : Config.Summary;
+        var sb = new StringBuilder(template);
+        sb.Replace("{{value}}", Format(value));
+        sb.Replace("{{threshold}}", Format(Threshold));
+        sb.Replace("{{window}}", Config.Window);
+        sb.Replace("{{rule}}", Name);
+        foreach (var (k, v) in group) sb.Replace("{{" + k + "}}", v);
+        if (resolved) sb.Insert(0, "resolved: ");
+        return sb.ToString();
+    }
+
+    public static string Format(double value) => value.ToString("0.##", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,81 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Pipeline.Plumbing.Config;
+using Pipeline.Plumbing.Kafka;
+using Pipeline.Processors.Decoding;
+using Pipeline.Processors.Rules;
+using Streamiz.Kafka.Net;
+using Streamiz.Kafka.Net.SerDes;
+
+namespace Pipeline.Processors;
+
+/// <summary>Runs the <see cref="ProcessorTopology"/> as a Streamiz application for the life of the host.</summary>
+public sealed class StreamProcessorService(PipelineConfig config, KafkaSettings kafka, ILoggerFactory loggerFactory) : IHostedService, IDisposable
+{
+    private static readonly TimeSpan DrainQuiet = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan DrainLimit = TimeSpan.FromSeconds(10);
+
+    private readonly ILogger _logger = loggerFactory.CreateLogger<StreamProcessorService>();
+    private readonly ProcessorActivity _activity = new();
+    private KafkaStream? _stream;
+
+    public static IReadOnlyList<ThresholdRule> CompileRules(PipelineConfig config)
+        => BuiltInRules.Effective(config).Select(r => new ThresholdRule(r)).ToList();
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var rules = CompileRules(config);
+        if (rules.Count == 0)
+        {
+            _logger.LogWarning("no rules are enabled: the processors have nothing to do");
+            return;
+        }
+        var topology = ProcessorTopology.Build(rules, new ProcessorTopology.Options(
+            config.Processors.ApplicationId, config.EffectiveHostName, Duration.Parse(config.Processors.EvaluationInterval), _activity, TimeProvider.System));
+        _stream = new KafkaStream(topology, StreamConfig(config, kafka, loggerFactory));
+        _stream.StateChanged += (from, to) =>
+        {
+            if (to == KafkaStream.State.ERROR) _logger.LogError("stream processors failed ({From} -> {To}); see the errors above", from, to);
+            else _logger.LogInformation("stream processors: {State}", to);
+        };
+        await _stream.StartAsync(cancellationToken).ConfigureAwait(false);
+        _logger.LogInformation("processors started: {Count} rule(s): {Rules}", rules.Count, string.Join(", ", rules.Select(r => r.Name)));
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_stream is null) return;
+        // Let records already in the source topics through before closing (the embedded broker forgets them at exit).
+        var deadline = DateTime.UtcNow + DrainLimit;
+        while (_activity.IdleFor < DrainQuiet && DateTime.UtcNow < deadline)
+            await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+        _stream.Dispose();
+        _stream = null;
+        _logger.LogInformation("processors stopped");
+    }
+
+    public static StreamConfig<StringSerDes, ByteArraySerDes> StreamConfig(PipelineConfig config, KafkaSettings kafka, ILoggerFactory loggerFactory)
+    {
+        var c = new StreamConfig<StringSerDes, ByteArraySerDes>
+        {
+            ApplicationId = config.Processors.ApplicationId,
+            BootstrapServers = kafka.Bootstrap,
+            ClientId = $"{kafka.Config.ClientId}-processors",
+            Guarantee = ProcessingGuarantee.AT_LEAST_ONCE,
+            CommitIntervalMs = 1000,
+            StateDir = Path.Combine(config.DataDir, "streams"),
+            AutoOffsetReset = Confluent.Kafka.AutoOffsetReset.Earliest,
+            Logger = loggerFactory,
+        };
+        if (kafka.Embedded)
+        {
+            c.FetchWaitMaxMs = 10;
+            c.SessionTimeoutMs = 6000;
+            c.HeartbeatIntervalMs = 1000;
+        }
+        foreach (var (key, value) in kafka.Config.Properties) c.AddConfig(key, value);
+        return c;
+    }
+
+    public void Dispose() => _stream?.Dispose();
+}

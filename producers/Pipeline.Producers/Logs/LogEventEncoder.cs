@@ -1,0 +1,103 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using Pipeline.Schemas.Events;
+
+namespace Pipeline.Producers.Logs;
+
+/// <summary>
+/// Writes a <see cref="LogEvent"/> document straight from the file's bytes. This is the hottest path
+/// in the agent, so it uses Utf8JsonWriter directly instead of the source-generated serializer, which
+/// would need every line turned into a .NET string and back (UTF-8 -> UTF-16 -> UTF-8). Tests check the
+/// output deserializes to <see cref="LogEvent"/> and satisfies <c>ops.logs.v1.schema.json</c>.
+/// One instance per tailer thread; not thread-safe.
+/// </summary>
+public sealed class LogEventEncoder
+{
+    private readonly ArrayBufferWriter<byte> _buffer = new(4096);
+    private readonly Utf8JsonWriter _writer;
+    private readonly string _host;
+    private readonly JsonEncodedText _hostEncoded;
+    private readonly IReadOnlyDictionary<string, string> _labels;
+    private readonly IReadOnlyList<string> _tags;
+
+    public LogEventEncoder(string host, IReadOnlyDictionary<string, string> labels, IReadOnlyList<string> tags)
+    {
+        _host = host;
+        _hostEncoded = JsonEncodedText.Encode(host);
+        _labels = labels;
+        _tags = tags;
+        // Skip validation: the shape is fixed by this class, and validation costs on every property.
+        _writer = new Utf8JsonWriter(_buffer, new JsonWriterOptions { SkipValidation = true });
+    }
+
+    /// <summary>Encodes one line. <paramref name="line"/> must be valid UTF-8 (see <see cref="Sanitize"/>).</summary>
+    public byte[] Encode(ReadOnlySpan<byte> line, long offset, string path, string fileIdentity, DateTimeOffset timestamp, LineFlags flags)
+    {
+        _buffer.ResetWrittenCount();
+        _writer.Reset(_buffer);
+        var w = _writer;
+        w.WriteStartObject();
+        w.WriteString("@timestamp"u8, timestamp);
+        w.WriteStartObject("event"u8);
+        w.WriteString("kind"u8, "event"u8);
+        w.WriteString("dataset"u8, "ops.logs"u8);
+        Span<byte> id = stackalloc byte[32];
+        EventIds.WriteLogLineId(id, _host, fileIdentity, offset, line);
+        w.WriteString("id"u8, id);
+        w.WriteEndObject();
+        w.WriteStartObject("host"u8);
+        w.WriteString("name"u8, _hostEncoded);
+        w.WriteEndObject();
+        w.WriteStartObject("log"u8);
+        w.WriteStartObject("file"u8);
+        w.WriteString("path"u8, path);
+        w.WriteEndObject();
+        w.WriteNumber("offset"u8, offset);
+        var level = LevelSniffer.Sniff(line);
+        if (level is not null) w.WriteString("level"u8, level);
+        if (flags != LineFlags.None)
+        {
+            w.WriteStartArray("flags"u8);
+            if ((flags & LineFlags.Truncated) != 0) w.WriteStringValue(LogFlags.Truncated);
+            if ((flags & LineFlags.InvalidUtf8) != 0) w.WriteStringValue(LogFlags.InvalidUtf8);
+            w.WriteEndArray();
+        }
+        w.WriteEndObject();
+        w.WriteString("message"u8, line);
+        if (_tags.Count > 0)
+        {
+            w.WriteStartArray("tags"u8);
+            for (int i = 0; i < _tags.Count; i++) w.WriteStringValue(_tags[i]);
+            w.WriteEndArray();
+        }
+        if (_labels.Count > 0)
+        {
+            w.WriteStartObject("labels"u8);
+            foreach (var (key, value) in _labels) w.WriteString(key, value);
+            w.WriteEndObject();
+        }
+        w.WriteEndObject();
+        w.Flush();
+        return _buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>
+    /// Returns the line unchanged when it is valid UTF-8; otherwise a copy with U+FFFD for each bad
+    /// sequence, and <see cref="LineFlags.InvalidUtf8"/> set. A bad byte never stops the tailer.
+    /// </summary>
+    public static ReadOnlySpan<byte> Sanitize(ReadOnlySpan<byte> line, ref LineFlags flags)
+    {
+        if (System.Text.Unicode.Utf8.IsValid(line)) return line;
+        flags |= LineFlags.InvalidUtf8;
+        return Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(line));
+    }
+}
+
+[Flags]
+public enum LineFlags : byte
+{
+    None = 0,
+    Truncated = 1,
+    InvalidUtf8 = 2,
+}

@@ -1,0 +1,233 @@
+using System.Collections.Concurrent;
+using System.IO.Hashing;
+using Microsoft.Win32.SafeHandles;
+
+namespace Pipeline.Producers.Logs;
+
+/// <summary>Receives the lines a <see cref="LogFileReader"/> finds.</summary>
+internal interface ILineSink
+{
+    /// <summary>One line (without its newline). <paramref name="ackOffset"/> is where reading may resume once it is delivered.</summary>
+    void Emit(LogFileReader reader, ReadOnlySpan<byte> line, long offset, long ackOffset, LineFlags flags);
+}
+
+/// <summary>
+/// Reads one open file line by line (Filebeat's harvester). Keeps the handle open across renames and
+/// deletes, notices copytruncate, bounds memory per line, and tracks which offsets Kafka acknowledged.
+/// </summary>
+internal sealed class LogFileReader : IDisposable
+{
+    public const int FingerprintLength = 1024;
+    private const int InitialBuffer = 64 * 1024;
+
+    private readonly FileStream _stream;
+    private readonly int _maxLineBytes;
+    private byte[] _buffer = new byte[InitialBuffer];
+    private int _start;          // first byte of the current (unfinished) line in _buffer
+    private int _end;            // end of valid data in _buffer
+    private int _scanFrom;       // where the newline search resumes
+    private long _bufferOffset;  // file offset of _buffer[0]
+    private bool _skipping;      // discarding the rest of an over-long line already shipped truncated
+
+    // Delivery tracking. Records of one file share a key, hence a partition, and the idempotent producer
+    // reports them in order; so a FIFO of end offsets is enough to know what Kafka has acknowledged.
+    private readonly ConcurrentQueue<(long End, int Generation)> _inFlight = new();
+    private long _acked;
+    private int _generation;
+    private int _failed;
+
+    public LogFileReader(string path, FileStatus status, long startOffset, int maxLineBytes)
+    {
+        Path = path;
+        Identity = status.Identity;
+        IdentityText = status.Identity.ToString();
+        _maxLineBytes = maxLineBytes;
+        _stream = new FileStream(path, new FileStreamOptions
+        {
+            Mode = FileMode.Open,
+            Access = FileAccess.Read,
+            // Never block the writer, a rename or a delete of the file we are reading.
+            Share = FileShare.ReadWrite | FileShare.Delete,
+            BufferSize = 0,
+        });
+        var opened = FileIdentity.Of(_stream.SafeFileHandle);
+        if (opened.Identity != status.Identity) throw new IOException($"{path} was replaced while being opened");
+        if (startOffset > opened.Size) startOffset = 0;
+        _stream.Position = startOffset;
+        _bufferOffset = startOffset;
+        _acked = startOffset;
+        LastActivity = DateTime.UtcNow;
+    }
+
+    public string Path { get; set; }
+
+    /// <summary>The input this file was found by (its encoder adds that input's fields and tags).</summary>
+    public LogTailer.Input? Input { get; init; }
+
+    /// <summary>One delivery callback per file, created once, so producing a line allocates no closure.</summary>
+    public Action<Confluent.Kafka.DeliveryReport<byte[], byte[]>>? DeliveryHandler { get; set; }
+    public FileIdentity Identity { get; }
+    public string IdentityText { get; }
+
+    /// <summary>The path now names another file (or none): read to the end, then close.</summary>
+    public bool Rotated { get; set; }
+
+    public DateTime LastActivity { get; private set; }
+    public DateTime LastSeen { get; set; } = DateTime.UtcNow;
+
+    public string? Fingerprint { get; private set; }
+    public int FingerprintBytes { get; private set; }
+
+    /// <summary>Offset of the first line Kafka has not yet acknowledged: what a checkpoint may record.</summary>
+    public long AckedOffset => Interlocked.Read(ref _acked);
+
+    public int InFlight => _inFlight.Count;
+
+    /// <summary>Called on the producer's delivery thread, in production order.</summary>
+    public void OnDelivered(bool success)
+    {
+        if (!_inFlight.TryDequeue(out var entry)) return;
+        if (entry.Generation != Volatile.Read(ref _generation)) return;
+        if (!success) { Volatile.Write(ref _failed, 1); return; }
+        if (Volatile.Read(ref _failed) == 0) Interlocked.Exchange(ref _acked, entry.End);
+    }
+
+    public void TrackProduced(long ackOffset) => _inFlight.Enqueue((ackOffset, Volatile.Read(ref _generation)));
+
+    /// <summary>True once a delivery failed: the tailer rewinds to <see cref="AckedOffset"/> and sends again.</summary>
+    public bool DeliveryFailed => Volatile.Read(ref _failed) != 0;
+
+    /// <summary>Goes back to the last acknowledged offset after a failed delivery (lines are re-sent with the same ids).</summary>
+    public void RewindToAcked()
+    {
+        Interlocked.Increment(ref _generation);
+        ResetTo(AckedOffset);
+        Volatile.Write(ref _failed, 0);
+    }
+
+    /// <summary>Reads up to <paramref name="maxLines"/> complete lines. Returns how many were emitted, 0 at end of data.</summary>
+    public int ReadLines(ILineSink sink, int maxLines, out bool truncatedDetected)
+    {
+        truncatedDetected = false;
+        long length = _stream.Length;
+        if (length < _bufferOffset + _end)
+        {
+            // copytruncate: the file is shorter than what we read. The old content was shipped; read the new from 0.
+            truncatedDetected = true;
+            Interlocked.Increment(ref _generation);
+            ResetTo(0);
+            Interlocked.Exchange(ref _acked, 0);
+        }
+        TryFingerprint(length);
+        int emitted = 0;
+        while (emitted < maxLines)
+        {
+            int nl = _buffer.AsSpan(_scanFrom, _end - _scanFrom).IndexOf((byte)'\n');
+            if (nl >= 0)
+            {
+                int lineEnd = _scanFrom + nl;
+                long lineOffset = _bufferOffset + _start;
+                long next = _bufferOffset + lineEnd + 1;
+                if (_skipping)
+                {
+                    _skipping = false;
+                }
+                else
+                {
+                    var line = _buffer.AsSpan(_start, lineEnd - _start);
+                    if (line.Length > 0 && line[^1] == '\r') line = line[..^1];
+                    var flags = LineFlags.None;
+                    if (line.Length > _maxLineBytes) { line = line[.._maxLineBytes]; flags |= LineFlags.Truncated; }
+                    if (line.Length > 0) { sink.Emit(this, line, lineOffset, next, flags); emitted++; }
+                    else TrackEmptyLine(next);
+                }
+                _start = _scanFrom = lineEnd + 1;
+                continue;
+            }
+            _scanFrom = _end;
+            int pending = _end - _start;
+            if (!_skipping && pending >= _maxLineBytes)
+            {
+                // Ship the first max_line_bytes now, drop the rest up to the newline. Its ack offset is the
+                // line's own start, so a restart before the newline arrives re-sends it (same id) rather than skip.
+                long lineOffset = _bufferOffset + _start;
+                sink.Emit(this, _buffer.AsSpan(_start, _maxLineBytes), lineOffset, lineOffset, LineFlags.Truncated);
+                emitted++;
+                _skipping = true;
+                _start = _scanFrom = _end;
+            }
+            if (_skipping) { _start = _scanFrom = _end; }
+            if (!Fill()) break;
+        }
+        if (emitted > 0) LastActivity = DateTime.UtcNow;
+        return emitted;
+    }
+
+    /// <summary>At the end of a rotated file, a last line without a newline is still a line.</summary>
+    public void FlushPartialLine(ILineSink sink)
+    {
+        if (_skipping || _end == _start) return;
+        var line = _buffer.AsSpan(_start, Math.Min(_end - _start, _maxLineBytes));
+        var flags = _end - _start > _maxLineBytes ? LineFlags.Truncated : LineFlags.None;
+        long offset = _bufferOffset + _start;
+        sink.Emit(this, line, offset, _bufferOffset + _end, flags);
+        _start = _scanFrom = _end;
+    }
+
+    private void TrackEmptyLine(long next)
+    {
+        // Nothing to send, but the offset should still advance once everything before it is acknowledged.
+        if (_inFlight.IsEmpty && !DeliveryFailed) Interlocked.Exchange(ref _acked, next);
+    }
+
+    private bool Fill()
+    {
+        if (_start > 0)
+        {
+            // Slide the unfinished line to the front.
+            int keep = _end - _start;
+            Buffer.BlockCopy(_buffer, _start, _buffer, 0, keep);
+            _bufferOffset += _start;
+            _scanFrom -= _start;
+            _end = keep;
+            _start = 0;
+        }
+        if (_end == _buffer.Length)
+        {
+            // Grow up to one max-length line; beyond that the line is truncated above.
+            int size = Math.Min(_buffer.Length * 2, Math.Max(_maxLineBytes + 1, InitialBuffer));
+            if (size <= _buffer.Length) return false;
+            Array.Resize(ref _buffer, size);
+        }
+        int n = _stream.Read(_buffer, _end, _buffer.Length - _end);
+        if (n <= 0) return false;
+        _end += n;
+        return true;
+    }
+
+    private void ResetTo(long offset)
+    {
+        _stream.Position = offset;
+        _bufferOffset = offset;
+        _start = _end = _scanFrom = 0;
+        _skipping = false;
+        while (_inFlight.TryDequeue(out _)) { }
+    }
+
+    private void TryFingerprint(long length)
+    {
+        if (Fingerprint is not null && FingerprintBytes == FingerprintLength) return;
+        int n = (int)Math.Min(length, FingerprintLength);
+        if (n == 0 || n == FingerprintBytes) return;
+        (Fingerprint, FingerprintBytes) = (ComputeFingerprint(_stream.SafeFileHandle, n), n);
+    }
+
+    public static string ComputeFingerprint(SafeFileHandle handle, int length)
+    {
+        Span<byte> head = stackalloc byte[FingerprintLength];
+        int read = RandomAccess.Read(handle, head[..length], 0);
+        return Convert.ToHexStringLower(XxHash64.Hash(head[..read]));
+    }
+
+    public void Dispose() => _stream.Dispose();
+}
