@@ -57,10 +57,11 @@ public sealed class EventSink : BackgroundService
     private async Task RunAsync(CancellationToken stop)
     {
         await _writer.InitializeAsync(stop).ConfigureAwait(false);
-        using var deadLetters = new ProducerBuilder<byte[], byte[]>(_kafka.Producer("sink-deadletter")).Build();
+        using var deadLetters = new ProducerBuilder<byte[], byte[]>(_kafka.Producer("sink-deadletter")).SetLogHandler(KafkaLog.To(_logger)).Build();
         var delivery = new BatchDelivery(_writer, deadLetters, _config.EffectiveHostName, Duration.Parse(_config.Sinks.GiveUpAfter), _logger);
         using var consumer = new ConsumerBuilder<byte[], byte[]>(_kafka.Consumer("sink", _config.Sinks.GroupId))
             .SetErrorHandler((_, e) => _logger.LogWarning("kafka consumer: {Reason} ({Code})", e.Reason, e.Code))
+            .SetLogHandler(KafkaLog.To(_logger))
             .Build();
         consumer.Subscribe(TopicCatalog.All.Select(t => t.Name));
         _logger.LogInformation("sink started: writing {Topics} to {Backend}", string.Join(", ", TopicCatalog.All.Select(t => t.Name)), _writer.Name);

@@ -74,12 +74,19 @@ internal static class StageHost
                 await KafkaReadiness.EnsureTopicsAsync(kafka, logger).ConfigureAwait(false);
             }
             using var host = Build(config, kafka, broker, stages);
-            await host.RunAsync(stop.Token).ConfigureAwait(false);
-            return Failed(host, logger) ? Commands.CommonOptions.ExitFailure : 0;
+            var services = host.Services.GetServices<IHostedService>().ToList();
+            await host.StartAsync(stop.Token).ConfigureAwait(false);
+            await host.WaitForShutdownAsync(stop.Token).ConfigureAwait(false);
+            return Failed(services, logger) ? Commands.CommonOptions.ExitFailure : 0;
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
             return 0;
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException or NotSupportedException or System.Reflection.TargetInvocationException)
+        {
+            logger.LogCritical(e, "pipeline failed to start: {Error}", e.GetBaseException().Message);
+            return Commands.CommonOptions.ExitFailure;
         }
         finally
         {
@@ -122,7 +129,9 @@ internal static class StageHost
             builder.Services.AddHostedService<EventSink>();
             if (config.Sinks.ConsoleAlerts)
             {
-                builder.Services.AddSingleton(AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) }));
+                var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+                console.Profile.Width = 4096; // one alert, one line, even when stdout is a pipe
+                builder.Services.AddSingleton(console);
                 builder.Services.AddHostedService<ConsoleAlertPrinter>();
             }
         }
@@ -131,10 +140,10 @@ internal static class StageHost
         return builder.Build();
     }
 
-    private static bool Failed(IHost host, ILogger logger)
+    private static bool Failed(List<IHostedService> services, ILogger logger)
     {
         bool failed = false;
-        foreach (var service in host.Services.GetServices<IHostedService>())
+        foreach (var service in services)
         {
             if (service is BackgroundService { ExecuteTask: { IsFaulted: true } task })
             {

@@ -18,7 +18,7 @@ public static class ConsoleLogging
         {
             logging.AddJsonConsole(o =>
             {
-                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
                 o.UseUtcTimestamp = true;
                 o.IncludeScopes = false;
             });

@@ -10,8 +10,9 @@ internal sealed class DecodeTransformer : ITransformer<string, byte[], string, D
     private readonly ProcessorActivity activity;
     private readonly string host;
 
-    /// <summary>Streamiz requires a parameterless constructor on transformer types, but creates them through the other one.</summary>
-    public DecodeTransformer() => throw new NotSupportedException("DecodeTransformer is built through ProcessorTopology");
+    // Streamiz's TransformerBuilder demands new() and instantiates the type once while building the
+    // topology; the running instances come from the constructor below, with the parameters given to it.
+    public DecodeTransformer() : this(null!, null!) { }
 
     public DecodeTransformer(ProcessorActivity activity, string host)
     {

@@ -19,8 +19,9 @@ internal sealed class AlertEvaluator : ITransformer<Windowed<string>, WindowAggr
     private readonly TimeSpan evaluationInterval;
     private readonly TimeProvider clock;
 
-    /// <summary>Streamiz requires a parameterless constructor on transformer types, but creates them through the other one.</summary>
-    public AlertEvaluator() => throw new NotSupportedException("AlertEvaluator needs its rule; build it through ProcessorTopology");
+    // Streamiz's TransformerBuilder demands new() and instantiates the type once while building the
+    // topology; the running instances come from the constructor below, with the parameters given to it.
+    public AlertEvaluator() : this(null!, null!, default, TimeProvider.System) { }
 
     public AlertEvaluator(ThresholdRule rule, string processorHost, TimeSpan evaluationInterval, TimeProvider clock)
     {
@@ -28,7 +29,7 @@ internal sealed class AlertEvaluator : ITransformer<Windowed<string>, WindowAggr
         this.processorHost = processorHost;
         this.evaluationInterval = evaluationInterval;
         this.clock = clock;
-        _windowMs = (long)rule.Window.TotalMilliseconds;
+        _windowMs = rule is null ? 0 : (long)rule.Window.TotalMilliseconds;
     }
 
     // Records for a window may still arrive a little after it ends (producer batching, clock skew).

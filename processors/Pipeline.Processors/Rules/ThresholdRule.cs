@@ -88,7 +88,7 @@ public sealed class ThresholdRule
     public string Summarize(double value, IReadOnlyDictionary<string, string> group, bool resolved)
     {
         var template = string.IsNullOrEmpty(Config.Summary)
-            ? $"{Aggregate} {Op} {{{{threshold}}}} over {{{{window}}}}: {{{{value}}}}"
+            ? $"{Aggregate} was {{{{value}}}} in {{{{window}}}} (threshold {Op} {{{{threshold}}}})"
             : Config.Summary;
         var sb = new StringBuilder(template);
         sb.Replace("{{value}}", Format(value));

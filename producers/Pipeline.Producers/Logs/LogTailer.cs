@@ -64,7 +64,7 @@ public sealed class LogTailer : BackgroundService, ILineSink
     {
         _producer = new ProducerBuilder<byte[], byte[]>(_kafka.Producer("logs"))
             .SetErrorHandler((_, e) => _logger.LogWarning("kafka producer: {Reason} ({Code})", e.Reason, e.Code))
-            .SetLogHandler((_, m) => { if (m.Level <= SyslogLevel.Warning) _logger.LogWarning("librdkafka: {Message}", m.Message); })
+            .SetLogHandler(KafkaLog.To(_logger))
             .Build();
         _logger.LogInformation("log tailer started: {Inputs} input(s), checkpoints in {Path}", _inputs.Count, _checkpoints.Path);
         bool firstScan = true;

@@ -22,7 +22,7 @@ public sealed class ConsoleAlertPrinter(KafkaSettings kafka, IAnsiConsole consol
     private void Run(CancellationToken stop)
     {
         var config = kafka.Consumer("console", "pipeline-console");
-        using var consumer = new ConsumerBuilder<byte[], byte[]>(config).Build();
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(config).SetLogHandler(KafkaLog.To(logger)).SetErrorHandler((_, _) => { }).Build();
         var partitions = Enumerable.Range(0, TopicCatalog.Alerts.Partitions)
             .Select(p => new TopicPartitionOffset(TopicCatalog.Alerts.Name, p, Offset.End)).ToList();
         consumer.Assign(partitions);

@@ -1,3 +1,4 @@
+using Pipeline.Testing;
 using YamlDotNet.RepresentationModel;
 
 namespace Pipeline.Tests.Deploy;

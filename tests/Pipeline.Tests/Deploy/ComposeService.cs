@@ -1,3 +1,4 @@
+using Pipeline.Testing;
 using YamlDotNet.RepresentationModel;
 using static Pipeline.Tests.Deploy.ComposeFile;
 

@@ -1,3 +1,4 @@
+using Pipeline.Testing;
 using Pipeline.Plumbing.Config;
 
 namespace Pipeline.Tests.Deploy;

@@ -1,3 +1,4 @@
+using Pipeline.Testing;
 using System.Text.RegularExpressions;
 using Pipeline.Plumbing.Config;
 using YamlDotNet.RepresentationModel;

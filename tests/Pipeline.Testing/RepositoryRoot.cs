@@ -1,7 +1,7 @@
-namespace Pipeline.Tests.Deploy;
+namespace Pipeline.Testing;
 
 /// <summary>The checkout the tests run from: the nearest directory above the test binaries that holds Pipeline.sln.</summary>
-internal static class RepositoryRoot
+public static class RepositoryRoot
 {
     public static string Path { get; } = Find();
 
