@@ -1,3 +1,5 @@
+using Tomlyn.Serialization;
+
 namespace Pipeline.Plumbing.Config;
 
 // The TOML file is a user contract: property names map to snake_case keys (DataDir -> data_dir),
@@ -23,7 +25,8 @@ public sealed class PipelineConfig
     public ElasticsearchConfig Elasticsearch { get; set; } = new();
     public SinksConfig Sinks { get; set; } = new();
 
-    /// <summary>The host name to stamp on events, resolved once.</summary>
+    /// <summary>The host name to stamp on events.</summary>
+    [TomlIgnore]
     public string EffectiveHostName => string.IsNullOrWhiteSpace(HostName) ? Environment.MachineName : HostName;
 }
 
@@ -49,6 +52,7 @@ public sealed class KafkaConfig
     /// <summary>Extra librdkafka properties passed through unchanged, e.g. <c>"security.protocol" = "SASL_SSL"</c>.</summary>
     public Dictionary<string, string> Properties { get; set; } = [];
 
+    [TomlIgnore]
     public bool IsEmbedded => string.Equals(Bootstrap, Embedded, StringComparison.OrdinalIgnoreCase);
 }
 

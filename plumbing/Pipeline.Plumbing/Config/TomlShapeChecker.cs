@@ -183,7 +183,8 @@ internal sealed class TomlShapeChecker(string file)
     }
 
     internal static PropertyInfo[] ConfigProperties(Type type)
-        => type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite).ToArray();
+        => type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.CanWrite && p.GetCustomAttribute<Tomlyn.Serialization.TomlIgnoreAttribute>() is null).ToArray();
 
     /// <summary>The closest valid key by edit distance, if it is close enough to be the likely intent.</summary>
     internal static string? Nearest(string key, IEnumerable<string> candidates)

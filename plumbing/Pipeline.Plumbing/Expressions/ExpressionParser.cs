@@ -115,7 +115,8 @@ internal sealed class ExpressionParser(string text)
         if (char.IsAsciiDigit(c) || (c == '-' && char.IsAsciiDigit(Peek(1))))
         {
             int start = _pos++;
-            while (_pos < text.Length && (char.IsAsciiDigit(text[_pos]) || text[_pos] is '.' or 'e' or 'E')) _pos++;
+            while (_pos < text.Length && (char.IsAsciiDigit(text[_pos]) || text[_pos] is '.' or 'e' or 'E'
+                || (text[_pos] is '+' or '-' && text[_pos - 1] is 'e' or 'E'))) _pos++;
             if (!double.TryParse(text.AsSpan(start, _pos - start), NumberStyles.Float, CultureInfo.InvariantCulture, out var number))
                 throw new ExpressionException($"'{text[start.._pos]}' is not a number", start);
             return new LiteralNode(FieldValue.Of(number));

@@ -1,0 +1,122 @@
+using System.Text;
+using System.Text.Json;
+using Json.Schema;
+using Pipeline.Producers.Logs;
+using Pipeline.Schemas.Events;
+using Pipeline.Schemas.Serialization;
+using Pipeline.Schemas.Topics;
+
+namespace Pipeline.Tests.Schemas;
+
+/// <summary>What the serializers really write must satisfy the schema files users read.</summary>
+public class SchemaConformanceTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 27, 12, 0, 0, TimeSpan.Zero);
+
+    // JsonSchema.Net registers schemas globally by $id, so each file is parsed once.
+    private static readonly Dictionary<string, JsonSchema> Parsed = [];
+
+    internal static JsonSchema Schema(string schemaFile)
+    {
+        lock (Parsed)
+        {
+            if (!Parsed.TryGetValue(schemaFile, out var schema))
+                Parsed[schemaFile] = schema = JsonSchema.FromText(EventSerializer.SchemaText(schemaFile));
+            return schema;
+        }
+    }
+
+    private static EvaluationResults Validate(string schemaFile, byte[] json)
+    {
+        var schema = Schema(schemaFile);
+        using var doc = JsonDocument.Parse(json);
+        return schema.Evaluate(doc.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List, RequireFormatValidation = true });
+    }
+
+    private static void AssertValid(TopicSpec topic, byte[] json)
+    {
+        var result = Validate(topic.SchemaFile, json);
+        var errors = (result.Details ?? []).Where(d => d.Errors is not null).SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation}: {e.Value}"));
+        Assert.True(result.IsValid, $"{topic.Name}: {Encoding.UTF8.GetString(json)}\n{string.Join("\n", errors)}");
+    }
+
+    [Fact]
+    public void EveryTopicInTheCatalogHasASchemaFile()
+    {
+        foreach (var topic in TopicCatalog.All)
+        {
+            Assert.NotNull(Schema(topic.SchemaFile));
+            Assert.True(File.Exists(Path.Combine(Pipeline.Testing.RepositoryRoot.Path, "schemas", "json", topic.SchemaFile)), topic.SchemaFile);
+        }
+    }
+
+    [Fact]
+    public void TheLogTailersEncoderWritesValidLogEvents()
+    {
+        var encoder = new LogEventEncoder("web-1", new Dictionary<string, string> { ["team"] = "payments" }, ["prod"]);
+        var flags = LineFlags.Truncated;
+        byte[] raw = [.. "2026-11-27 ERROR db \"down\" "u8, 0xff, 0xfe];
+        var line = LogEventEncoder.Sanitize(raw, ref flags);
+        var json = encoder.Encode(line, 1234, "/var/log/app.log", "fe:42:0", Now, flags);
+        AssertValid(TopicCatalog.Logs, json);
+        var e = EventSerializer.Deserialize(json, EventJsonContext.Default.LogEvent);
+        Assert.Equal("error", e.Log.Level);
+        Assert.Equal(1234, e.Log.Offset);
+        Assert.Equal(["truncated", "invalid_utf8"], e.Log.Flags);
+        Assert.Equal("payments", e.Labels!["team"]);
+        Assert.Equal(EventIds.ForLogLine("web-1", "fe:42:0", 1234, line), e.Event.Id);
+    }
+
+    [Fact]
+    public void AlertsDeadLettersProcessAndProbeEventsAreValid()
+    {
+        var alert = new AlertEvent
+        {
+            Timestamp = Now,
+            Event = new EventInfo { Kind = EventKinds.Alert, Dataset = "ops.alerts", Id = EventIds.FromParts("a"), Severity = 2 },
+            Host = new HostInfo { Name = "web-1" },
+            Alert = new AlertInfo
+            {
+                Name = "errors", Status = AlertStatus.Firing, Severity = "warning", Fingerprint = EventIds.FromParts("f"),
+                Value = 120, Threshold = 100, Op = ">=", Window = "1m", Source = "logs",
+                Group = new Dictionary<string, string> { ["host.name"] = "web-1" }, StartedAt = Now,
+            },
+            Message = "120 error lines in 1m",
+        };
+        AssertValid(TopicCatalog.Alerts, EventSerializer.Serialize(alert));
+        AssertValid(TopicCatalog.DeadLetter, DeadLetters.Serialize("{oops"u8, "ops.logs.v1", 2, 77, "processors", "invalid_json", "bad", "web-1", Now));
+        AssertValid(TopicCatalog.Process, EventSerializer.Serialize(new ProcessEvent
+        {
+            Timestamp = Now,
+            Event = new EventInfo { Kind = EventKinds.Metric, Dataset = "ops.process", Id = EventIds.FromParts("p") },
+            Host = new HostInfo { Name = "web-1" },
+            Process = new ProcessInfo { Pid = 1, Name = "init", Parent = new ProcessParent { Pid = 0 }, Cpu = new ProcessCpu { Pct = 1.5, TotalPct = 0.75 } },
+        }));
+        AssertValid(TopicCatalog.Probes, EventSerializer.Serialize(new ProbeEvent
+        {
+            Timestamp = Now,
+            Event = new EventInfo { Kind = EventKinds.Event, Dataset = "ops.probes", Id = EventIds.FromParts("q") },
+            Host = new HostInfo { Name = "web-1" },
+            Probe = new ProbeInfo { Name = "root-disk", Type = "disk", Target = "/", Status = "ok", DurationMs = 1.2, Value = 40 },
+            Message = "40% used",
+        }));
+    }
+
+    [Fact]
+    public void TheSchemasRejectADocumentThatBreaksTheContract()
+    {
+        var bad = Encoding.UTF8.GetBytes("""{"@timestamp":"yesterday","event":{"kind":"event","dataset":"ops.logs","id":"x"},"log":{"file":{"path":"/a"},"offset":-1},"message":"m"}""");
+        var result = Validate(TopicCatalog.Logs.SchemaFile, bad);
+        Assert.False(result.IsValid);
+    }
+
+    [Fact]
+    public void DeadLettersKeepTheOriginalBytesAndWhereTheyCameFrom()
+    {
+        var original = new byte[] { 0, 1, 2, 255 };
+        var json = DeadLetters.Serialize(original, "ops.logs.v1", 3, 99, "processors", "invalid_json", "not JSON", "h", Now);
+        var d = EventSerializer.Deserialize(json, EventJsonContext.Default.DeadLetterEvent);
+        Assert.Equal(original, Convert.FromBase64String(d.DeadLetter.Original));
+        Assert.Equal(("ops.logs.v1", 3, 99L), (d.DeadLetter.Source.Topic, d.DeadLetter.Source.Partition, d.DeadLetter.Source.Offset));
+    }
+}
