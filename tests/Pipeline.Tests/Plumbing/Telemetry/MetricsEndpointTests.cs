@@ -1,0 +1,83 @@
+using System.Net.Http.Headers;
+using Microsoft.Extensions.Logging.Abstractions;
+using Pipeline.Plumbing.Config;
+using Pipeline.Plumbing.Telemetry;
+using Pipeline.Testing;
+
+namespace Pipeline.Tests.Plumbing.Telemetry;
+
+/// <summary>/metrics as Prometheus and its tools really read it.</summary>
+public class MetricsEndpointTests : IAsyncLifetime
+{
+    private readonly int _port = FreePort.Next();
+    private MetricsEndpoint? _endpoint;
+    private readonly HttpClient _http = new();
+
+    public async ValueTask InitializeAsync()
+    {
+        _endpoint = new MetricsEndpoint(new MetricsConfig { Listen = $"127.0.0.1:{_port}" }, NullLogger<MetricsEndpoint>.Instance);
+        await _endpoint.StartAsync(CancellationToken.None);
+        PipelineMetrics.EventsIn.WithLabels("test", "ops.logs.v1").Inc(3);
+        PipelineMetrics.AlertsFiring.WithLabels("test-rule").Set(1);
+        PipelineMetrics.DeadLetters.WithLabels("test", "invalid_json").Inc();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_endpoint is not null) await _endpoint.StopAsync(CancellationToken.None);
+        _endpoint?.Dispose();
+        _http.Dispose();
+    }
+
+    private async Task<(string Body, string ContentType)> Scrape(string? accept = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{_port}/metrics");
+        if (accept is not null) request.Headers.Accept.Add(MediaTypeWithQualityHeaderValue.Parse(accept));
+        using var response = await _http.SendAsync(request, TestContext.Current.CancellationToken);
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), response.Content.Headers.ContentType?.ToString() ?? "");
+    }
+
+    [Fact]
+    public async Task ThePipelinesCountersAndTheRuntimeMetricsAreServed()
+    {
+        var (body, type) = await Scrape();
+        Assert.StartsWith("text/plain", type);
+        Assert.Contains("pipeline_events_in_total{stage=\"test\",topic=\"ops.logs.v1\"} 3", body);
+        Assert.Contains("pipeline_alerts_firing{rule=\"test-rule\"} 1", body);
+        Assert.Contains("process_cpu_seconds_total", body);
+        Assert.Contains("dotnet_collection_count_total", body);
+    }
+
+    [Fact]
+    public async Task PromtoolFindsNoProblemInTheTextFormat()
+    {
+        if (Peers.MissingReason("promtool", "prometheus") is { } reason) Assert.Skip(reason);
+        var (body, _) = await Scrape();
+        var result = await Peers.RunAsync("promtool", ["check", "metrics"], stdin: body);
+        Assert.True(result.ExitCode == 0, result.ToString());
+    }
+
+    [Fact]
+    public async Task OpenMetricsIsServedWhenAskedForAndTheStrictParserAcceptsIt()
+    {
+        var (body, type) = await Scrape("application/openmetrics-text; version=1.0.0");
+        Assert.StartsWith("application/openmetrics-text", type);
+        Assert.EndsWith("# EOF\n", body);
+        var python = Peers.DebianPython;
+        if (python is null) Assert.Skip("Debian's /usr/bin/python3 is not installed (apt-get install -y python3-prometheus-client)");
+        const string script = """
+            import sys
+            from prometheus_client.openmetrics.parser import text_string_to_metric_families
+            families = list(text_string_to_metric_families(sys.stdin.read()))
+            names = {f.name for f in families}
+            assert "pipeline_events_in" in names, sorted(names)
+            print(len(families))
+            """;
+        var probe = await Peers.RunAsync(python, ["-c", "import prometheus_client"]);
+        if (probe.ExitCode != 0) Assert.Skip("python3-prometheus-client is not installed (apt-get install -y python3-prometheus-client); .ci/run installs it");
+        var result = await Peers.RunAsync(python, ["-c", script], stdin: body);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.True(int.Parse(result.Stdout.Trim(), System.Globalization.CultureInfo.InvariantCulture) > 10);
+    }
+}
