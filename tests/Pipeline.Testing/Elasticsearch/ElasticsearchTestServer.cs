@@ -27,6 +27,7 @@ public sealed class ElasticsearchTestServer : IAsyncDisposable
     private readonly SecurityRealm _security = new();
     private readonly ConcurrentQueue<ReceivedRequest> _requests = new();
     private readonly RestRouter _router;
+    private readonly CancellationTokenSource _stopping = new();
     private WebApplication? _app;
     private int _bulkRequests;
     private int _itemsReceived;
@@ -236,7 +237,11 @@ public sealed class ElasticsearchTestServer : IAsyncDisposable
                 return;
             }
             var delay = _faults.ResponseDelay;
-            if (delay > TimeSpan.Zero) await Task.Delay(delay, context.RequestAborted).ConfigureAwait(false);
+            if (delay > TimeSpan.Zero)
+            {
+                using var either = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stopping.Token);
+                await Task.Delay(delay, either.Token).ConfigureAwait(false);
+            }
 
             var response = _security.Check(request.Headers.Authorization.FirstOrDefault(), method, path, segments);
             if (response is null && _faults.TakeRequestFailure(out var failStatus))
@@ -253,9 +258,10 @@ public sealed class ElasticsearchTestServer : IAsyncDisposable
             status = response.Status;
             await WriteAsync(context, response).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested || _stopping.IsCancellationRequested)
         {
             // The client gave up (timeout) or the server is stopping; nothing to answer.
+            context.Abort();
         }
         finally
         {
@@ -300,6 +306,7 @@ public sealed class ElasticsearchTestServer : IAsyncDisposable
     {
         var app = Interlocked.Exchange(ref _app, null);
         if (app is null) return;
+        await _stopping.CancelAsync().ConfigureAwait(false);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
         try
         {
@@ -307,8 +314,9 @@ public sealed class ElasticsearchTestServer : IAsyncDisposable
         }
         catch (OperationCanceledException)
         {
-            // Requests still in flight (a long ResponseDelay) are cut off.
+            // Requests still in flight are cut off.
         }
         await app.DisposeAsync().ConfigureAwait(false);
+        _stopping.Dispose();
     }
 }
