@@ -15,6 +15,6 @@ public static class SinkBackends
             loggerFactory.CreateLogger("pipeline").LogInformation("no elasticsearch.url: writing NDJSON bulk files to {Directory}", Path.GetFullPath(directory));
             return new NdjsonFileWriter(directory);
         }
-        throw new NotSupportedException("elasticsearch backend is being merged");
+        return Elasticsearch.ElasticsearchBulkWriter.Create(config.Elasticsearch, loggerFactory.CreateLogger("Pipeline.Sinks.Elasticsearch"));
     }
 }

@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Pipeline.Plumbing.Config;
@@ -7,37 +8,91 @@ namespace Pipeline.Plumbing.Telemetry;
 
 /// <summary>
 /// Serves <c>GET /metrics</c> on <c>metrics.listen</c>: Prometheus text by default, OpenMetrics when the
-/// scraper asks for it in <c>Accept</c>. prometheus-net's own server also exports .NET runtime metrics.
+/// scraper asks for it in <c>Accept</c>, as Prometheus does. prometheus-net's own MetricServer always
+/// answers in the text format and its negotiating middleware needs ASP.NET Core, so this small
+/// HttpListener loop does the negotiation and lets prometheus-net write either format.
 /// </summary>
 public sealed class MetricsEndpoint(MetricsConfig config, ILogger<MetricsEndpoint> logger) : IHostedService, IDisposable
 {
-    private MetricServer? _server;
+    private const string TextContentType = "text/plain; version=0.0.4; charset=utf-8";
+    private const string OpenMetricsContentType = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+    private HttpListener? _listener;
+    private Task? _loop;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
         if (config.Listen.Length == 0) return Task.CompletedTask;
+        PipelineMetrics.EnsureRegistered();
         int colon = config.Listen.LastIndexOf(':');
         var host = config.Listen[..colon].Trim('[', ']');
-        int port = int.Parse(config.Listen[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        var port = config.Listen[(colon + 1)..];
         // HttpListener spells "any address" as '+'.
         var listenerHost = host is "0.0.0.0" or "::" or "*" ? "+" : host;
-        _server = new MetricServer(listenerHost, port);
+        _listener = new HttpListener();
+        _listener.Prefixes.Add($"http://{listenerHost}:{port}/metrics/");
         try
         {
-            _server.Start();
+            _listener.Start();
         }
-        catch (Exception e) when (e is System.Net.HttpListenerException or InvalidOperationException)
+        catch (HttpListenerException e)
         {
             throw new InvalidOperationException($"metrics.listen {config.Listen}: cannot serve /metrics: {e.Message}", e);
         }
+        _loop = Task.Run(ServeAsync, CancellationToken.None);
         logger.LogInformation("metrics at http://{Listen}/metrics", config.Listen);
         return Task.CompletedTask;
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    private async Task ServeAsync()
     {
-        if (_server is not null) await _server.StopAsync().ConfigureAwait(false);
+        while (_listener is { IsListening: true })
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await _listener.GetContextAsync().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+            {
+                return; // stopped
+            }
+            _ = RespondAsync(context);
+        }
     }
 
-    public void Dispose() => _server?.Dispose();
+    private async Task RespondAsync(HttpListenerContext context)
+    {
+        var response = context.Response;
+        try
+        {
+            var accept = context.Request.Headers["Accept"] ?? "";
+            bool openMetrics = accept.Contains("application/openmetrics-text", StringComparison.OrdinalIgnoreCase);
+            response.StatusCode = 200;
+            response.ContentType = openMetrics ? OpenMetricsContentType : TextContentType;
+            using var buffer = new MemoryStream();
+            await Metrics.DefaultRegistry.CollectAndExportAsTextAsync(buffer,
+                openMetrics ? ExpositionFormat.OpenMetricsText : ExpositionFormat.PrometheusText, CancellationToken.None).ConfigureAwait(false);
+            response.ContentLength64 = buffer.Length;
+            buffer.Position = 0;
+            await buffer.CopyToAsync(response.OutputStream).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is HttpListenerException or IOException or ScrapeFailedException)
+        {
+            logger.LogWarning("serving /metrics failed: {Error}", e.Message);
+            try { response.StatusCode = 503; } catch (InvalidOperationException) { }
+        }
+        finally
+        {
+            try { response.Close(); } catch (HttpListenerException) { }
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _listener?.Stop();
+        if (_loop is not null) await _loop.ConfigureAwait(false);
+    }
+
+    public void Dispose() => (_listener as IDisposable)?.Dispose();
 }

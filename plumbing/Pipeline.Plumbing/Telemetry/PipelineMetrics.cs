@@ -8,6 +8,22 @@ namespace Pipeline.Plumbing.Telemetry;
 /// </summary>
 public static class PipelineMetrics
 {
+    static PipelineMetrics()
+    {
+        // Keep the process and .NET runtime metrics; drop the EventCounter and Meter adapters, whose
+        // generated names break Prometheus naming rules (promtool flags "_total" on non-counters).
+        Metrics.SuppressDefaultMetrics(new SuppressDefaultMetricOptions
+        {
+            SuppressProcessMetrics = false,
+            SuppressDebugMetrics = false,
+            SuppressEventCounters = true,
+            SuppressMeters = true,
+        });
+    }
+
+    /// <summary>Runs the static setup before anything is scraped.</summary>
+    public static void EnsureRegistered() { }
+
     public static readonly Counter EventsIn = Metrics.CreateCounter(
         "pipeline_events_in_total", "Records a stage read, by stage and topic (or input).",
         new CounterConfiguration { LabelNames = ["stage", "topic"] });

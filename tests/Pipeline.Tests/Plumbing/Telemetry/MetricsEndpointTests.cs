@@ -9,7 +9,10 @@ namespace Pipeline.Tests.Plumbing.Telemetry;
 /// <summary>/metrics as Prometheus and its tools really read it.</summary>
 public class MetricsEndpointTests : IAsyncLifetime
 {
+    private static int _instances;
     private readonly int _port = FreePort.Next();
+    // Metrics are process-wide; a label of its own keeps each test's numbers its own.
+    private readonly string _stage = $"test-{Interlocked.Increment(ref _instances)}";
     private MetricsEndpoint? _endpoint;
     private readonly HttpClient _http = new();
 
@@ -17,7 +20,7 @@ public class MetricsEndpointTests : IAsyncLifetime
     {
         _endpoint = new MetricsEndpoint(new MetricsConfig { Listen = $"127.0.0.1:{_port}" }, NullLogger<MetricsEndpoint>.Instance);
         await _endpoint.StartAsync(CancellationToken.None);
-        PipelineMetrics.EventsIn.WithLabels("test", "ops.logs.v1").Inc(3);
+        PipelineMetrics.EventsIn.WithLabels(_stage, "ops.logs.v1").Inc(3);
         PipelineMetrics.AlertsFiring.WithLabels("test-rule").Set(1);
         PipelineMetrics.DeadLetters.WithLabels("test", "invalid_json").Inc();
     }
@@ -43,7 +46,7 @@ public class MetricsEndpointTests : IAsyncLifetime
     {
         var (body, type) = await Scrape();
         Assert.StartsWith("text/plain", type);
-        Assert.Contains("pipeline_events_in_total{stage=\"test\",topic=\"ops.logs.v1\"} 3", body);
+        Assert.Contains($"pipeline_events_in_total{{stage=\"{_stage}\",topic=\"ops.logs.v1\"}} 3\n", body);
         Assert.Contains("pipeline_alerts_firing{rule=\"test-rule\"} 1", body);
         Assert.Contains("process_cpu_seconds_total", body);
         Assert.Contains("dotnet_collection_count_total", body);

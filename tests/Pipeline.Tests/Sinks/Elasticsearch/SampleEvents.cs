@@ -13,7 +13,7 @@ internal static class SampleEvents
     public static LogEvent Log(int n, string host = "web-1") => new()
     {
         Timestamp = At.AddSeconds(n),
-        Event = new EventInfo { Kind = EventKinds.Event, Dataset = TopicCatalog.Logs.Dataset, Id = EventIds.ForLogLine(host, "inode-42", n * 100L) },
+        Event = new EventInfo { Kind = EventKinds.Event, Dataset = TopicCatalog.Logs.Dataset, Id = EventIds.ForLogLine(host, "inode-42", n * 100L, System.Text.Encoding.UTF8.GetBytes($"line {n}: connection reset by peer")) },
         Host = new HostInfo { Name = host },
         Log = new LogInfo { File = new LogFileInfo { Path = "/var/log/app.log" }, Offset = n * 100L, Level = n % 2 == 0 ? "error" : "info" },
         Message = $"line {n}: connection reset by peer",
