@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Runs the whole test suite, installing the real peers the tests talk to (kcat, prometheus,
+# promtool, Debian's python3-prometheus-client) when it can, and prints one summary line
+# "N passed, N failed, N skipped" taken from the TRX result files.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+peers=(kcat prometheus python3-prometheus-client)
+missing=()
+command -v kcat >/dev/null || missing+=(kcat)
+command -v prometheus >/dev/null && command -v promtool >/dev/null || missing+=(prometheus)
+/usr/bin/python3 -c 'import prometheus_client' 2>/dev/null || missing+=(python3-prometheus-client)
+if ((${#missing[@]})); then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing test peers: ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${peers[@]}" >/dev/null
+  else
+    echo "warning: ${missing[*]} not installed and not root; the tests that need them will be skipped (sudo apt-get install -y ${peers[*]})" >&2
+  fi
+fi
+
+results=TestResults
+rm -rf "$results"
+status=0
+dotnet test --solution Pipeline.sln --report-xunit-trx --results-directory "$results" "$@" || status=$?
+
+passed=0 failed=0 skipped=0
+shopt -s nullglob
+trx=("$results"/*.trx)
+for f in "${trx[@]}"; do
+  counters=$(grep -o '<Counters [^>]*>' "$f" | head -1)
+  get() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$counters"; }
+  passed=$((passed + $(get passed)))
+  failed=$((failed + $(get failed) + $(get error) + $(get timeout) + $(get aborted)))
+  skipped=$((skipped + $(get notExecuted)))
+done
+if ((${#trx[@]} == 0)); then
+  echo "no test results were written (build failure?)" >&2
+  failed=$((failed + 1))
+fi
+if ((status != 0 && failed == 0)); then failed=1; fi
+echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+((failed == 0))
