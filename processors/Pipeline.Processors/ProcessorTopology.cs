@@ -27,7 +27,7 @@ public static class ProcessorTopology
         foreach (var source in rules.Select(r => r.Source).Distinct())
         {
             var decoded = builder
-                .Stream<string, byte[]>(source.Name, new StringSerDes(), new ByteArraySerDes())
+                .Stream<string, byte[]>(source.Name, new StringSerDes(), new ByteArraySerDes(), new EventTimeExtractor())
                 .Transform(TransformerBuilder.New<string, byte[], string, DecodedEvent>()
                     .Transformer<DecodeTransformer>(options.Activity, options.Host)
                     .Build(), $"decode-{source.Dataset}");
@@ -42,13 +42,18 @@ public static class ProcessorTopology
 
             foreach (var rule in rules.Where(r => r.Source == source))
             {
-                var windowOptions = TumblingWindowOptions.Of(rule.Window, TimeSpan.FromSeconds(1));
-                branches[1]
+                var grouped = branches[1]
                     .Filter((_, v, _) => rule.Where.Matches(v.Fields), $"where-{rule.Name}")
                     .SelectKey((_, v, _) => rule.GroupKey(v.Fields), $"group-{rule.Name}")
                     .MapValues((v, _) => rule.Sample(v.Fields), $"sample-{rule.Name}")
-                    .GroupByKey<StringSerDes, DoubleSerDes>(rule.StoreName)
-                    .WindowedBy(windowOptions)
+                    .Transform(TransformerBuilder.New<string, double, string, double>()
+                        .Transformer<LateEventFilter>(rule)
+                        .Build(), $"late-{rule.Name}")
+                    .GroupByKey<StringSerDes, DoubleSerDes>(rule.StoreName);
+                var windowed = rule.Hopping
+                    ? grouped.WindowedBy(HoppingWindowOptions.Of(rule.Window, rule.Every, rule.Grace))
+                    : grouped.WindowedBy(TumblingWindowOptions.Of(rule.Window, rule.Grace));
+                windowed
                     .Aggregate(
                         () => WindowAggregate.Empty,
                         (_, sample, agg) => agg.Add(sample),
@@ -59,6 +64,8 @@ public static class ProcessorTopology
                     .ToStream()
                     .Transform(TransformerBuilder.New<Windowed<string>, WindowAggregate, string, byte[]>()
                         .Transformer<AlertEvaluator>(rule, options.Host, options.EvaluationInterval, options.Clock)
+                        .StateStore(Stores.KeyValueStoreBuilder(Stores.InMemoryKeyValueStore(AlertEvaluator.StoreName(rule)), new StringSerDes(), new ByteArraySerDes())
+                            .WithLoggingEnabled(null))
                         .Build(), $"evaluate-{rule.Name}")
                     .To(TopicCatalog.Alerts.Name, new StringSerDes(), new ByteArraySerDes(), $"to-alerts-{rule.Name}");
             }
@@ -76,8 +83,9 @@ public static class ProcessorTopology
         {
             yield return ($"{applicationId}-{rule.StoreName}-repartition", rule.Source.Partitions);
             yield return ($"{applicationId}-{rule.StoreName}-changelog", rule.Source.Partitions);
+            yield return ($"{applicationId}-{AlertEvaluator.StoreName(rule)}-changelog", rule.Source.Partitions);
         }
     }
 
-    private static TimeSpan Retention(TimeSpan window) => window * 3 + TimeSpan.FromMinutes(1);
+    private static TimeSpan Retention(TimeSpan window) => window * 3 + TimeSpan.FromMinutes(2);
 }

@@ -20,7 +20,10 @@ public sealed class StreamProcessorService(PipelineConfig config, KafkaSettings 
     private KafkaStream? _stream;
 
     public static IReadOnlyList<ThresholdRule> CompileRules(PipelineConfig config)
-        => BuiltInRules.Effective(config).Select(r => new ThresholdRule(r)).ToList();
+    {
+        var grace = Duration.Parse(config.Processors.Grace);
+        return BuiltInRules.Effective(config).Select(r => new ThresholdRule(r, grace)).ToList();
+    }
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -61,7 +64,7 @@ public sealed class StreamProcessorService(PipelineConfig config, KafkaSettings 
             ApplicationId = config.Processors.ApplicationId,
             BootstrapServers = kafka.Bootstrap,
             ClientId = $"{kafka.Config.ClientId}-processors",
-            Guarantee = ProcessingGuarantee.AT_LEAST_ONCE,
+            Guarantee = config.Processors.Guarantee == "exactly_once" ? ProcessingGuarantee.EXACTLY_ONCE : ProcessingGuarantee.AT_LEAST_ONCE,
             CommitIntervalMs = 1000,
             StateDir = Path.Combine(config.DataDir, "streams"),
             AutoOffsetReset = Confluent.Kafka.AutoOffsetReset.Earliest,

@@ -125,6 +125,9 @@ internal static class ConfigValidator
         }
 
         CheckDuration("processors.evaluation_interval", c.Processors.EvaluationInterval);
+        CheckDuration("processors.grace", c.Processors.Grace, positive: false);
+        if (c.Processors.Guarantee is not ("at_least_once" or "exactly_once"))
+            Fail("processors.guarantee", $"'processors.guarantee' = \"{c.Processors.Guarantee}\" must be \"at_least_once\" or \"exactly_once\"");
         var names = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < c.Rules.Count; i++)
         {
@@ -142,6 +145,15 @@ internal static class ConfigValidator
             catch (ExpressionException e) { Fail($"{p}.aggregate", $"rule \"{rule.Name}\": {e.Message}"); }
             if (Array.IndexOf(Ops, rule.Op) < 0) Fail($"{p}.op", $"rule \"{rule.Name}\": op \"{rule.Op}\" must be one of {string.Join(" ", Ops)}");
             CheckDuration($"{p}.window", rule.Window);
+            if (rule.Kind is not ("threshold" or "absent")) Fail($"{p}.kind", $"rule \"{rule.Name}\": kind \"{rule.Kind}\" must be \"threshold\" or \"absent\"");
+            if (rule.Every.Length > 0)
+            {
+                CheckDuration($"{p}.every", rule.Every);
+                if (Duration.TryParse(rule.Every, out var every) && Duration.TryParse(rule.Window, out var window) && every > window)
+                    Fail($"{p}.every", $"rule \"{rule.Name}\": every ({rule.Every}) must not be longer than window ({rule.Window})");
+            }
+            CheckDuration($"{p}.for", rule.For, positive: false);
+            CheckDuration($"{p}.repeat_interval", rule.RepeatInterval, positive: false);
             if (Array.IndexOf(Severities, rule.Severity) < 0) Fail($"{p}.severity", $"rule \"{rule.Name}\": severity \"{rule.Severity}\" must be info, warning or critical");
             for (int g = 0; g < rule.GroupBy.Count; g++)
             {

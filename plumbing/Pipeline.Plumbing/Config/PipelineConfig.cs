@@ -102,6 +102,12 @@ public sealed class ProcessorsConfig
 
     /// <summary>How often the rule evaluator checks for windows that closed below threshold. Default 1s.</summary>
     public string EvaluationInterval { get; set; } = "1s";
+
+    /// <summary><c>at_least_once</c> (default) or <c>exactly_once</c> (Kafka transactions; alerts are read with isolation.level=read_committed).</summary>
+    public string Guarantee { get; set; } = "at_least_once";
+
+    /// <summary>How late (by <c>@timestamp</c>) an event may arrive and still count in its window. Later ones are dropped and counted. Default 5s.</summary>
+    public string Grace { get; set; } = "5s";
 }
 
 public sealed class RuleConfig
@@ -126,8 +132,20 @@ public sealed class RuleConfig
 
     public double Threshold { get; set; }
 
-    /// <summary>Tumbling window length. Default <c>1m</c>.</summary>
+    /// <summary><c>threshold</c> (default): aggregate op threshold per window. <c>absent</c>: fires when a group sends no event for <c>window</c>.</summary>
+    public string Kind { get; set; } = "threshold";
+
+    /// <summary>Window length. Default <c>1m</c>.</summary>
     public string Window { get; set; } = "1m";
+
+    /// <summary>Window advance: equal to <c>window</c> (default, empty) for tumbling windows, shorter for hopping windows.</summary>
+    public string Every { get; set; } = "";
+
+    /// <summary>How long the condition must keep holding before the alert fires, as in Prometheus. Default 0s: at once.</summary>
+    public string For { get; set; } = "0s";
+
+    /// <summary>Re-announce a still-firing alert this often. Default 0s: never (it fires once and resolves once).</summary>
+    public string RepeatInterval { get; set; } = "0s";
 
     /// <summary><c>info</c>, <c>warning</c> (default) or <c>critical</c>.</summary>
     public string Severity { get; set; } = "warning";

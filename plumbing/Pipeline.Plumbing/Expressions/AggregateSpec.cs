@@ -1,8 +1,8 @@
 namespace Pipeline.Plumbing.Expressions;
 
-public enum AggregateFunction { Count, Sum, Avg, Max, Min }
+public enum AggregateFunction { Count, Sum, Avg, Max, Min, Rate }
 
-/// <summary>A rule's <c>aggregate</c>: <c>count()</c>, <c>sum(f)</c>, <c>avg(f)</c>, <c>max(f)</c>, <c>min(f)</c>.</summary>
+/// <summary>A rule's <c>aggregate</c>: <c>count()</c>, <c>rate()</c> (events per second), <c>sum(f)</c>, <c>avg(f)</c>, <c>max(f)</c>, <c>min(f)</c>.</summary>
 public sealed record AggregateSpec(AggregateFunction Function, FieldPath? Field)
 {
     public static AggregateSpec Parse(string text)
@@ -20,16 +20,17 @@ public sealed record AggregateSpec(AggregateFunction Function, FieldPath? Field)
             "avg" => AggregateFunction.Avg,
             "max" => AggregateFunction.Max,
             "min" => AggregateFunction.Min,
-            _ => throw new ExpressionException($"unknown aggregate '{name}'; use count, sum, avg, max or min", 0),
+            "rate" => AggregateFunction.Rate,
+            _ => throw new ExpressionException($"unknown aggregate '{name}'; use count, rate, sum, avg, max or min", 0),
         };
-        if (function == AggregateFunction.Count)
+        if (function is AggregateFunction.Count or AggregateFunction.Rate)
         {
-            if (arg.Length != 0) throw new ExpressionException("count() takes no field", open + 1);
+            if (arg.Length != 0) throw new ExpressionException($"{name}() takes no field", open + 1);
             return new AggregateSpec(function, null);
         }
         if (arg.Length == 0) throw new ExpressionException($"{name}() needs a field, e.g. {name}(process.cpu.pct)", open + 1);
         return new AggregateSpec(function, new FieldPath(arg));
     }
 
-    public override string ToString() => Field is null ? "count()" : $"{Function.ToString().ToLowerInvariant()}({Field})";
+    public override string ToString() => $"{Function.ToString().ToLowerInvariant()}({Field?.Text})";
 }

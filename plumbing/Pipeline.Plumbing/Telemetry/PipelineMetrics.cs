@@ -44,6 +44,10 @@ public static class PipelineMetrics
         "pipeline_alerts_firing", "Alert groups currently firing, by rule.",
         new GaugeConfiguration { LabelNames = ["rule"] });
 
+    public static readonly Counter LateEvents = Metrics.CreateCounter(
+        "pipeline_late_events_total", "Events that arrived after their window was final (later than the grace period) and were dropped, by rule.",
+        new CounterConfiguration { LabelNames = ["rule"] });
+
     public static readonly Counter DeliveryErrors = Metrics.CreateCounter(
         "pipeline_delivery_errors_total", "Failed deliveries that will be retried, by stage and destination.",
         new CounterConfiguration { LabelNames = ["stage", "destination"] });

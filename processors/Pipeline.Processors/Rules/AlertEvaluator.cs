@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.Json;
 using Pipeline.Plumbing.Telemetry;
 using Pipeline.Schemas.Events;
 using Pipeline.Schemas.Serialization;
@@ -7,10 +9,10 @@ using Streamiz.Kafka.Net.State;
 namespace Pipeline.Processors.Rules;
 
 /// <summary>
-/// Turns a rule's windowed aggregates into alert state changes. Fires when a window's value crosses
-/// the threshold (at once for count/sum/max above a threshold, else when the window closes) and
-/// resolves once a later window has closed without crossing it, including a window with no events,
-/// which only a wall-clock check can see: hence the punctuation.
+/// Turns a rule's windowed aggregates into alert state changes, once each: firing when the condition
+/// starts to hold (and has held for <c>for</c>), resolved when it stops. A window is final once its
+/// end plus the grace period has passed on the wall clock, so a group that went quiet still resolves:
+/// Streamiz's stream time only moves with new records, hence the wall-clock punctuation.
 /// </summary>
 internal sealed class AlertEvaluator : ITransformer<Windowed<string>, WindowAggregate, string, byte[]>
 {
@@ -18,6 +20,15 @@ internal sealed class AlertEvaluator : ITransformer<Windowed<string>, WindowAggr
     private readonly string processorHost;
     private readonly TimeSpan evaluationInterval;
     private readonly TimeProvider clock;
+    private readonly Dictionary<string, AlertState> _groups = new(StringComparer.Ordinal);
+    // Groups changed by records since the last punctuation: written to the store once per evaluation
+    // interval instead of once per event, which would put a changelog record behind every event.
+    private readonly HashSet<string> _dirty = new(StringComparer.Ordinal);
+    private readonly long _windowMs;
+    private readonly long _everyMs;
+    private readonly long _graceMs;
+    private ProcessorContext<string, byte[]>? _context;
+    private IKeyValueStore<string, byte[]>? _store;
 
     // Streamiz's TransformerBuilder demands new() and instantiates the type once while building the
     // topology; the running instances come from the constructor below, with the parameters given to it.
@@ -29,30 +40,25 @@ internal sealed class AlertEvaluator : ITransformer<Windowed<string>, WindowAggr
         this.processorHost = processorHost;
         this.evaluationInterval = evaluationInterval;
         this.clock = clock;
-        _windowMs = rule is null ? 0 : (long)rule.Window.TotalMilliseconds;
+        if (rule is null) return;
+        _windowMs = (long)rule.Window.TotalMilliseconds;
+        _everyMs = (long)rule.Every.TotalMilliseconds;
+        _graceMs = (long)rule.Grace.TotalMilliseconds;
     }
 
-    // Records for a window may still arrive a little after it ends (producer batching, clock skew).
-    private static readonly long GraceMs = 1000;
-
-    private readonly Dictionary<string, GroupState> _groups = new(StringComparer.Ordinal);
-    private readonly long _windowMs;
-    private ProcessorContext<string, byte[]>? _context;
-
-    private sealed class GroupState
-    {
-        public bool Firing;
-        public DateTimeOffset FiringSince;
-        public long LatestWindowStart = long.MinValue;
-        public double LatestValue;
-        public bool LatestClosed;
-        public long LastHoldingWindowEnd = long.MinValue;
-        public double LastHoldingValue;
-    }
+    public static string StoreName(ThresholdRule rule) => $"{rule.StoreName}-state";
 
     public void Init(ProcessorContext<string, byte[]> context)
     {
         _context = context;
+        _store = (IKeyValueStore<string, byte[]>)((Streamiz.Kafka.Net.ProcessorContext)context).GetStateStore(StoreName(rule));
+        foreach (var kv in _store.All())
+        {
+            var state = JsonSerializer.Deserialize(kv.Value, AlertStateJsonContext.Default.AlertState);
+            if (state is null) continue;
+            _groups[kv.Key] = state;
+            if (state.Firing) PipelineMetrics.AlertsFiring.WithLabels(rule.Name).Inc();
+        }
         context.Schedule(evaluationInterval, PunctuationType.PROCESSING_TIME, Evaluate);
     }
 
@@ -61,70 +67,148 @@ internal sealed class AlertEvaluator : ITransformer<Windowed<string>, WindowAggr
         var group = record.Key.Key;
         long start = record.Key.Window.StartMs;
         var state = GetOrAdd(group);
-        double value = record.Value.Value(rule.Aggregate.Function);
-        if (start > state.LatestWindowStart)
+        var now = clock.GetUtcNow();
+        state.LastSeenMs = Math.Max(state.LastSeenMs, record.Timestamp.UnixTimestampMs);
+        if (rule.IsAbsent)
         {
-            state.LatestWindowStart = start;
-            state.LatestClosed = false;
+            // A sign of life: an absent alert resolves at once.
+            if (state.Firing) return Save(group, state, Transition(group, state, firing: false, 0, now));
+            return Save(group, state, null);
         }
-        if (start == state.LatestWindowStart) state.LatestValue = value;
-        if (rule.Holds(value) && rule.FiresEarly)
+        if (start + _windowMs <= state.LastClosedEndMs) return null; // window already final; late update ignored
+        double value = rule.ValueOf(record.Value);
+        state.Open[start] = value;
+        Record<string, byte[]>? output = null;
+        if (rule.FiresEarly && rule.Holds(value))
         {
-            state.LastHoldingWindowEnd = Math.Max(state.LastHoldingWindowEnd, start + _windowMs);
-            state.LastHoldingValue = value;
-            if (!state.Firing) return Transition(group, state, firing: true, value);
+            // Count-like aggregates only grow within a window: once over the threshold, it holds.
+            state.LastHoldingEndMs = Math.Max(state.LastHoldingEndMs, start + _windowMs);
+            output = Holding(group, state, value, now);
         }
-        return null;
+        return Save(group, state, output);
     }
 
-    /// <summary>Wall-clock check: close windows that ended and resolve groups whose condition stopped holding.</summary>
-    private void Evaluate(long nowMs)
-    {
-        nowMs = Math.Max(nowMs, clock.GetUtcNow().ToUnixTimeMilliseconds());
-        List<string>? idle = null;
-        foreach (var (group, state) in _groups)
-        {
-            long latestEnd = state.LatestWindowStart + _windowMs;
-            if (!state.LatestClosed && nowMs >= latestEnd + GraceMs)
-            {
-                state.LatestClosed = true;
-                bool holds = rule.Holds(state.LatestValue);
-                if (holds)
-                {
-                    state.LastHoldingWindowEnd = Math.Max(state.LastHoldingWindowEnd, latestEnd);
-                    state.LastHoldingValue = state.LatestValue;
-                    if (!state.Firing) Forward(Transition(group, state, firing: true, state.LatestValue));
-                }
-                else if (state.Firing)
-                {
-                    Forward(Transition(group, state, firing: false, state.LatestValue));
-                }
-            }
-            // No events at all since the last window that held: the window after it closed empty.
-            if (state.Firing && nowMs >= state.LastHoldingWindowEnd + _windowMs + GraceMs && state.LatestWindowStart + _windowMs <= state.LastHoldingWindowEnd)
-            {
-                // An empty window aggregates to 0 for every function.
-                if (!rule.Holds(0)) Forward(Transition(group, state, firing: false, 0));
-            }
-            if (!state.Firing && state.LatestClosed && nowMs >= latestEnd + 10 * _windowMs) (idle ??= []).Add(group);
-        }
-        // Forget groups that went quiet long ago, so memory follows the active groups only.
-        if (idle is not null) foreach (var g in idle) _groups.Remove(g);
-    }
-
-    private void Forward(Record<string, byte[]>? record)
-    {
-        if (record is not null) _context!.Forward(record.Key, record.Value);
-    }
-
-    private Record<string, byte[]> Transition(string group, GroupState state, bool firing, double value)
+    /// <summary>Wall-clock check: finalise windows, resolve quiet groups, apply <c>for</c> and <c>repeat_interval</c>.</summary>
+    private void Evaluate(long punctuationMs)
     {
         var now = clock.GetUtcNow();
+        long nowMs = Math.Max(punctuationMs, now.ToUnixTimeMilliseconds());
+        now = DateTimeOffset.FromUnixTimeMilliseconds(nowMs);
+        List<string>? forget = null;
+        foreach (var (group, state) in _groups)
+        {
+            bool changed = rule.IsAbsent ? EvaluateAbsent(group, state, nowMs, now) : EvaluateWindows(group, state, nowMs, now);
+            if (state.Firing && rule.RepeatInterval > TimeSpan.Zero && now - state.LastAnnounced >= rule.RepeatInterval)
+            {
+                Forward(Announce(group, state, AlertStatus.Firing, state.HoldingValue, now));
+                changed = true;
+            }
+            if (changed || _dirty.Contains(group)) Persist(group, state);
+            if (!state.Firing && state.HoldingSince is null && state.Open.Count == 0 && nowMs - Math.Max(state.LastSeenMs, state.LastClosedEndMs) > 10 * _windowMs + _graceMs)
+                (forget ??= []).Add(group);
+        }
+        _dirty.Clear();
+        // Forget groups that went quiet long ago, so memory follows the active groups only.
+        if (forget is not null)
+        {
+            foreach (var g in forget)
+            {
+                _groups.Remove(g);
+                _store!.Delete(g);
+            }
+        }
+    }
+
+    private bool EvaluateWindows(string group, AlertState state, long nowMs, DateTimeOffset now)
+    {
+        bool changed = false;
+        if (state.Open.Count > 0)
+        {
+            foreach (var start in state.Open.Keys.Order().ToList())
+            {
+                long end = start + _windowMs;
+                if (nowMs < end + _graceMs) break;
+                double final = state.Open[start];
+                state.Open.Remove(start);
+                state.LastClosedEndMs = Math.Max(state.LastClosedEndMs, end);
+                changed = true;
+                if (rule.Holds(final))
+                {
+                    state.LastHoldingEndMs = Math.Max(state.LastHoldingEndMs, end);
+                    Forward(Holding(group, state, final, now));
+                }
+                else if (end >= state.LastHoldingEndMs)
+                {
+                    Forward(NotHolding(group, state, final, now));
+                }
+            }
+        }
+        // Quiet group: the window after the last one that held has ended with no event at all, so its
+        // value is that of an empty window (0 for every aggregate).
+        if ((state.Firing || state.HoldingSince is not null) && state.Open.Count == 0 && state.LastHoldingEndMs != long.MinValue
+            && nowMs >= state.LastHoldingEndMs + _everyMs + _graceMs && !rule.Holds(0))
+        {
+            Forward(NotHolding(group, state, 0, now));
+            changed = true;
+        }
+        // `for`: fire once the condition has held long enough.
+        if (!state.Firing && state.HoldingSince is { } since && now - since >= rule.For)
+        {
+            Forward(Transition(group, state, firing: true, state.HoldingValue, now));
+            changed = true;
+        }
+        return changed;
+    }
+
+    private bool EvaluateAbsent(string group, AlertState state, long nowMs, DateTimeOffset now)
+    {
+        if (state.Firing || state.LastSeenMs == 0) return false;
+        long silentMs = nowMs - state.LastSeenMs;
+        if (silentMs < _windowMs + _graceMs) return false;
+        state.HoldingSince ??= now;
+        if (now - state.HoldingSince.Value < rule.For) return true;
+        Forward(Transition(group, state, firing: true, silentMs / 1000.0, now));
+        return true;
+    }
+
+    private Record<string, byte[]>? Holding(string group, AlertState state, double value, DateTimeOffset now)
+    {
+        state.HoldingValue = value;
+        if (state.Firing) return null;
+        state.HoldingSince ??= now;
+        if (now - state.HoldingSince.Value < rule.For) return null;
+        return Transition(group, state, firing: true, value, now);
+    }
+
+    private Record<string, byte[]>? NotHolding(string group, AlertState state, double value, DateTimeOffset now)
+    {
+        state.HoldingSince = null;
+        state.LastHoldingEndMs = long.MinValue;
+        return state.Firing ? Transition(group, state, firing: false, value, now) : null;
+    }
+
+    private Record<string, byte[]> Transition(string group, AlertState state, bool firing, double value, DateTimeOffset now)
+    {
         state.Firing = firing;
-        if (firing) state.FiringSince = now;
-        var status = firing ? AlertStatus.Firing : AlertStatus.Resolved;
+        if (firing)
+        {
+            state.FiringSince = now;
+            PipelineMetrics.AlertsFiring.WithLabels(rule.Name).Inc();
+        }
+        else
+        {
+            state.HoldingSince = null;
+            PipelineMetrics.AlertsFiring.WithLabels(rule.Name).Dec();
+        }
+        return Announce(group, state, firing ? AlertStatus.Firing : AlertStatus.Resolved, value, now);
+    }
+
+    private Record<string, byte[]> Announce(string group, AlertState state, string status, double value, DateTimeOffset now)
+    {
+        state.LastAnnounced = now;
         var groupValues = rule.GroupValues(group);
         var fingerprint = EventIds.FromParts("alert", rule.Name, group);
+        bool repeat = status == AlertStatus.Firing && now != state.FiringSince;
         var alert = new AlertEvent
         {
             Timestamp = now,
@@ -132,8 +216,10 @@ internal sealed class AlertEvaluator : ITransformer<Windowed<string>, WindowAggr
             {
                 Kind = EventKinds.Alert,
                 Dataset = "ops.alerts",
-                Id = EventIds.FromParts(fingerprint, status, state.FiringSince.UtcTicks.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                Id = EventIds.FromParts(fingerprint, status, state.FiringSince.UtcTicks.ToString(CultureInfo.InvariantCulture),
+                    repeat ? now.UtcTicks.ToString(CultureInfo.InvariantCulture) : ""),
                 Severity = rule.Config.Severity switch { "critical" => 3, "warning" => 2, _ => 1 },
+                Action = repeat ? "repeat" : null,
             },
             Host = new HostInfo { Name = groupValues.GetValueOrDefault("host.name") ?? processorHost },
             Alert = new AlertInfo
@@ -144,25 +230,40 @@ internal sealed class AlertEvaluator : ITransformer<Windowed<string>, WindowAggr
                 Fingerprint = fingerprint,
                 Value = value,
                 Threshold = rule.Threshold,
-                Op = rule.Op,
+                Op = rule.IsAbsent ? ">=" : rule.Op,
                 Window = rule.Config.Window,
                 Source = rule.Config.Source,
                 Group = groupValues,
                 StartedAt = state.FiringSince,
             },
-            Message = rule.Summarize(value, groupValues, resolved: !firing),
+            Message = rule.Summarize(value, groupValues, resolved: status == AlertStatus.Resolved),
             Labels = rule.Config.Labels.Count > 0 ? rule.Config.Labels : null,
         };
         PipelineMetrics.Alerts.WithLabels(rule.Name, status).Inc();
-        if (firing) PipelineMetrics.AlertsFiring.WithLabels(rule.Name).Inc();
-        else PipelineMetrics.AlertsFiring.WithLabels(rule.Name).Dec();
         PipelineMetrics.EventsOut.WithLabels(ProcessorTopology.Stage, Schemas.Topics.TopicCatalog.Alerts.Name).Inc();
         return Record<string, byte[]>.Create(fingerprint, EventSerializer.Serialize(alert));
     }
 
-    private GroupState GetOrAdd(string group)
+    private void Forward(Record<string, byte[]>? record)
     {
-        if (!_groups.TryGetValue(group, out var state)) _groups[group] = state = new GroupState();
+        if (record is not null) _context!.Forward(record.Key, record.Value);
+    }
+
+    private Record<string, byte[]>? Save(string group, AlertState state, Record<string, byte[]>? output)
+    {
+        // A state change that produced an alert is stored at once, so the alert and the state that
+        // explains it are committed together; other updates wait for the next punctuation.
+        if (output is not null) Persist(group, state);
+        else _dirty.Add(group);
+        return output;
+    }
+
+    private void Persist(string group, AlertState state)
+        => _store!.Put(group, JsonSerializer.SerializeToUtf8Bytes(state, AlertStateJsonContext.Default.AlertState));
+
+    private AlertState GetOrAdd(string group)
+    {
+        if (!_groups.TryGetValue(group, out var state)) _groups[group] = state = new AlertState();
         return state;
     }
 

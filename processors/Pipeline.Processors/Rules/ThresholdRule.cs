@@ -12,8 +12,13 @@ public sealed class ThresholdRule
     /// <summary>Separates group values in the record key; cannot appear in sane field values.</summary>
     public const char GroupSeparator = '\u001f';
 
-    public ThresholdRule(RuleConfig config)
+    public ThresholdRule(RuleConfig config, TimeSpan? grace = null)
     {
+        Grace = grace ?? TimeSpan.FromSeconds(5);
+        IsAbsent = config.Kind == "absent";
+        Every = config.Every.Length > 0 ? Duration.Parse(config.Every) : Duration.Parse(config.Window);
+        For = Duration.Parse(config.For);
+        RepeatInterval = Duration.Parse(config.RepeatInterval);
         Config = config;
         Name = config.Name;
         Source = TopicCatalog.Sources[config.Source];
@@ -35,6 +40,18 @@ public sealed class ThresholdRule
     public string Op { get; }
     public double Threshold { get; }
 
+    /// <summary>Window advance; equal to <see cref="Window"/> for tumbling windows.</summary>
+    public TimeSpan Every { get; }
+    public bool Hopping => Every < Window;
+    public TimeSpan For { get; }
+    public TimeSpan RepeatInterval { get; }
+    /// <summary>How late an event may be and still count; also how long after its end a window is final.</summary>
+    public TimeSpan Grace { get; }
+    /// <summary>An <c>absent</c> rule fires when a group stays silent for <see cref="Window"/>.</summary>
+    public bool IsAbsent { get; }
+
+    public double ValueOf(WindowAggregate aggregate) => aggregate.Value(Aggregate.Function, Window);
+
     /// <summary>Name of the window store; also names its Streamiz repartition and changelog topics.</summary>
     public string StoreName => $"rule-{Name}";
 
@@ -42,8 +59,7 @@ public sealed class ThresholdRule
     /// Whether the condition can only become true as a window fills (count/sum/max above a threshold):
     /// then it fires on the record that crosses the line, not at the end of the window.
     /// </summary>
-    public bool FiresEarly => Op is ">" or ">=" && Aggregate.Function is AggregateFunction.Count or AggregateFunction.Max
-        || (Op is ">" or ">=" && Aggregate.Function == AggregateFunction.Sum && Threshold >= 0);
+    public bool FiresEarly => Op is ">" or ">=" && Aggregate.Function is AggregateFunction.Count or AggregateFunction.Rate or AggregateFunction.Max;
 
     public bool Holds(double value) => Op switch
     {

@@ -16,9 +16,10 @@ public readonly record struct WindowAggregate(long Count, double Sum, double Min
         return new WindowAggregate(Count + 1, Sum + sample, Math.Min(Min, sample), Math.Max(Max, sample));
     }
 
-    public double Value(AggregateFunction function) => function switch
+    public double Value(AggregateFunction function, TimeSpan window) => function switch
     {
         AggregateFunction.Count => Count,
+        AggregateFunction.Rate => Count / window.TotalSeconds,
         AggregateFunction.Sum => Sum,
         AggregateFunction.Avg => Count == 0 ? 0 : Sum / Count,
         AggregateFunction.Max => Count == 0 ? 0 : Max,

@@ -30,7 +30,7 @@ public class ProcessorTopologyTests
         Summary = "{{value}} errors in {{window}} on {{host.name}}",
     };
 
-    private sealed class Harness : IDisposable
+    internal sealed class Harness : IDisposable
     {
         public Harness(params RuleConfig[] rules)
         {
