@@ -52,18 +52,28 @@ internal sealed class AlertEvaluator : ITransformer<Windowed<string>, WindowAggr
     {
         _context = context;
         _store = (IKeyValueStore<string, byte[]>)((Streamiz.Kafka.Net.ProcessorContext)context).GetStateStore(StoreName(rule));
-        foreach (var kv in _store.All())
+        context.Schedule(evaluationInterval, PunctuationType.PROCESSING_TIME, Evaluate);
+    }
+
+    private bool _loaded;
+
+    // The store is restored from its changelog after Init, so it is read on first use, when the task runs.
+    private void EnsureLoaded()
+    {
+        if (_loaded) return;
+        _loaded = true;
+        foreach (var kv in _store!.All())
         {
             var state = JsonSerializer.Deserialize(kv.Value, AlertStateJsonContext.Default.AlertState);
-            if (state is null) continue;
+            if (state is null || _groups.ContainsKey(kv.Key)) continue;
             _groups[kv.Key] = state;
             if (state.Firing) PipelineMetrics.AlertsFiring.WithLabels(rule.Name).Inc();
         }
-        context.Schedule(evaluationInterval, PunctuationType.PROCESSING_TIME, Evaluate);
     }
 
     public Record<string, byte[]>? Process(Record<Windowed<string>, WindowAggregate> record)
     {
+        EnsureLoaded();
         var group = record.Key.Key;
         long start = record.Key.Window.StartMs;
         var state = GetOrAdd(group);
@@ -91,6 +101,7 @@ internal sealed class AlertEvaluator : ITransformer<Windowed<string>, WindowAggr
     /// <summary>Wall-clock check: finalise windows, resolve quiet groups, apply <c>for</c> and <c>repeat_interval</c>.</summary>
     private void Evaluate(long punctuationMs)
     {
+        EnsureLoaded();
         var now = clock.GetUtcNow();
         long nowMs = Math.Max(punctuationMs, now.ToUnixTimeMilliseconds());
         now = DateTimeOffset.FromUnixTimeMilliseconds(nowMs);
