@@ -148,3 +148,35 @@ public class RuleScenarioTests
         Assert.Equal(0.5, Assert.Single(h.ReadAlerts()).Alert.Value);
     }
 }
+
+public class BuiltInRuleTests
+{
+    [Fact]
+    public void EveryBuiltInRuleCompilesAndPassesTheSameValidationAsAUserRule()
+    {
+        foreach (var rule in BuiltInRules.All)
+        {
+            var compiled = new Pipeline.Processors.Rules.ThresholdRule(rule);
+            Assert.NotNull(compiled.Where);
+            var toml = $"""
+                [processors]
+                default_rules = false
+                [[rules]]
+                name = "{rule.Name}"
+                source = "{rule.Source}"
+                where = '{rule.Where}'
+                aggregate = "{rule.Aggregate}"
+                op = "{rule.Op}"
+                threshold = {rule.Threshold}
+                window = "{rule.Window}"
+                for = "{rule.For}"
+                severity = "{rule.Severity}"
+                """;
+            ConfigLoader.Parse(toml, rule.Name + ".toml");
+        }
+    }
+
+    [Fact]
+    public void TheBuiltInsCoverTheDocumentedDefaults()
+        => Assert.Equal(["error-logs", "host-memory", "node-condition", "oom-kill", "probe-problem", "process-cpu"], BuiltInRules.All.Select(r => r.Name).Order());
+}
