@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Pipeline.Plumbing.Expressions;
+using Pipeline.Plumbing.Filters;
 using Pipeline.Schemas.Topics;
 using Tomlyn;
 using Tomlyn.Parsing;
@@ -161,6 +162,26 @@ internal static class ConfigValidator
             }
         }
 
+        FilterFactory? filters = null;
+        try
+        {
+            filters = new FilterFactory(c.PluginDir);
+        }
+        catch (Exception e) when (e is IOException or BadImageFormatException or InvalidOperationException or System.Reflection.ReflectionTypeLoadException)
+        {
+            Fail("plugin_dir", $"'plugin_dir' = \"{c.PluginDir}\": cannot load plugins: {e.Message}");
+        }
+        if (filters is not null)
+        {
+            CheckFilters(filters, c.Processors.Filters, "processors.filters", errors, loaded);
+            for (int i = 0; i < c.Logs.Inputs.Count; i++) CheckFilters(filters, c.Logs.Inputs[i].Filters, $"logs.inputs[{i}].filters", errors, loaded);
+        }
+        for (int i = 0; i < c.Processors.Filters.Count; i++)
+        {
+            if (!TopicCatalog.Sources.ContainsKey(c.Processors.Filters[i].Source))
+                Fail($"processors.filters[{i}]", $"filter #{i + 1}: source \"{c.Processors.Filters[i].Source}\" must be one of {string.Join(", ", TopicCatalog.Sources.Keys)}");
+        }
+
         if (c.Elasticsearch.Url.Length > 0 &&
             !(Uri.TryCreate(c.Elasticsearch.Url, UriKind.Absolute, out var url) && url.Scheme is "http" or "https"))
             Fail("elasticsearch.url", $"'elasticsearch.url' = \"{c.Elasticsearch.Url}\" is not an http(s) URL");
@@ -171,6 +192,23 @@ internal static class ConfigValidator
         CheckDuration("sinks.linger", c.Sinks.Linger);
         CheckDuration("sinks.give_up_after", c.Sinks.GiveUpAfter, positive: false);
         return errors;
+    }
+
+    private static void CheckFilters(FilterFactory factory, List<FilterConfig> chain, string path, List<ConfigError> errors, LoadedConfig loaded)
+    {
+        for (int i = 0; i < chain.Count; i++)
+        {
+            try
+            {
+                factory.CreateChain([chain[i]], "check");
+            }
+            catch (ArgumentException e)
+            {
+                errors.Add(new ConfigError(loaded.LocationOf($"{path}[{i}]"), $"[[{path}]] #{i + 1} ({chain[i].Type}): {e.InnerException?.Message ?? e.Message}"));
+            }
+            if (chain[i].OnError is not ("pass" or "deadletter"))
+                errors.Add(new ConfigError(loaded.LocationOf($"{path}[{i}].on_error"), $"on_error \"{chain[i].OnError}\" must be \"pass\" or \"deadletter\""));
+        }
     }
 
     // Point into the quoted string: the value's column, plus the opening quote, plus the offset in the expression.

@@ -25,6 +25,9 @@ public sealed class PipelineConfig
     public ElasticsearchConfig Elasticsearch { get; set; } = new();
     public SinksConfig Sinks { get; set; } = new();
 
+    /// <summary>Directory of custom filter plugin assemblies (each implements IEventFilterFactory). Default: none.</summary>
+    public string PluginDir { get; set; } = "";
+
     /// <summary>The host name to stamp on events.</summary>
     [TomlIgnore]
     public string EffectiveHostName => string.IsNullOrWhiteSpace(HostName) ? Environment.MachineName : HostName;
@@ -90,6 +93,9 @@ public sealed class LogInputConfig
 
     /// <summary>Added to every event's <c>tags</c>.</summary>
     public List<string> Tags { get; set; } = [];
+
+    /// <summary>Filter chain run on this input's events at the edge (<c>[[logs.inputs.filters]]</c>).</summary>
+    public List<Filters.FilterConfig> Filters { get; set; } = [];
 }
 
 public sealed class ProcessorsConfig
@@ -105,6 +111,12 @@ public sealed class ProcessorsConfig
 
     /// <summary><c>at_least_once</c> (default) or <c>exactly_once</c> (Kafka transactions; alerts are read with isolation.level=read_committed).</summary>
     public string Guarantee { get; set; } = "at_least_once";
+
+    /// <summary>Filter chains per source topic (<c>[[processors.filters]]</c> with <c>source</c>), run before the rules. Reloaded when the config file changes.</summary>
+    public List<Filters.FilterConfig> Filters { get; set; } = [];
+
+    /// <summary>Also write each filtered source to <c>&lt;topic&gt;.filtered</c> (e.g. <c>ops.logs.v1.filtered</c>) for the sinks. Default false.</summary>
+    public bool WriteFiltered { get; set; }
 
     /// <summary>How late (by <c>@timestamp</c>) an event may arrive and still count in its window. Later ones are dropped and counted. Default 5s.</summary>
     public string Grace { get; set; } = "5s";

@@ -48,6 +48,14 @@ public static class PipelineMetrics
         "pipeline_late_events_total", "Events that arrived after their window was final (later than the grace period) and were dropped, by rule.",
         new CounterConfiguration { LabelNames = ["rule"] });
 
+    public static readonly Counter FilterDrops = Metrics.CreateCounter(
+        "pipeline_filter_dropped_total", "Events a filter dropped, by stage and filter.",
+        new CounterConfiguration { LabelNames = ["stage", "filter"] });
+
+    public static readonly Counter FilterErrors = Metrics.CreateCounter(
+        "pipeline_filter_errors_total", "Events a filter threw on (sent on unfiltered or dead-lettered), by stage and filter.",
+        new CounterConfiguration { LabelNames = ["stage", "filter"] });
+
     public static readonly Counter DeliveryErrors = Metrics.CreateCounter(
         "pipeline_delivery_errors_total", "Failed deliveries that will be retried, by stage and destination.",
         new CounterConfiguration { LabelNames = ["stage", "destination"] });

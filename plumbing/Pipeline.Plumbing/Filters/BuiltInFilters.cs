@@ -1,0 +1,264 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Pipeline.Plumbing.Expressions;
+
+namespace Pipeline.Plumbing.Filters;
+
+// The built-in plugins. Each is small and does one thing; they share the FilterEvent path helpers.
+
+/// <summary><c>drop</c>: drops the events <c>where</c> matches.</summary>
+public sealed class DropFilter(Expression where) : IEventFilter
+{
+    public string Name => "drop";
+    public bool Apply(FilterEvent e) => !where.Matches(e);
+}
+
+/// <summary><c>keep</c>: keeps only the events <c>where</c> matches.</summary>
+public sealed class KeepFilter(Expression where) : IEventFilter
+{
+    public string Name => "keep";
+    public bool Apply(FilterEvent e) => where.Matches(e);
+}
+
+/// <summary><c>add_fields</c>: sets each <c>fields</c> path to its value.</summary>
+public sealed class AddFieldsFilter(IReadOnlyDictionary<string, string> fields) : IEventFilter
+{
+    public string Name => "add_fields";
+    public bool Apply(FilterEvent e)
+    {
+        foreach (var (path, value) in fields) e.Set(path, JsonValue.Create(value));
+        return true;
+    }
+}
+
+/// <summary><c>rename</c>: moves each <c>fields</c> key (from) to its value (to).</summary>
+public sealed class RenameFilter(IReadOnlyDictionary<string, string> moves) : IEventFilter
+{
+    public string Name => "rename";
+    public bool Apply(FilterEvent e)
+    {
+        foreach (var (from, to) in moves)
+        {
+            var value = e.Remove(from);
+            if (value is not null) e.Set(to, value);
+        }
+        return true;
+    }
+}
+
+/// <summary><c>remove_fields</c>: removes each of <c>names</c>.</summary>
+public sealed class RemoveFieldsFilter(IReadOnlyList<string> paths) : IEventFilter
+{
+    public string Name => "remove_fields";
+    public bool Apply(FilterEvent e)
+    {
+        foreach (var path in paths) e.Remove(path);
+        return true;
+    }
+}
+
+/// <summary>
+/// <c>redact</c>: masks secrets in <c>field</c>. The built-in set covers the usual leaks (passwords and
+/// tokens in key=value form, bearer tokens, AWS access keys, JWTs, card-like digit runs); <c>names</c>
+/// adds patterns of your own. The key is kept so the line still says what was there.
+/// </summary>
+public sealed partial class RedactFilter : IEventFilter
+{
+    public const string Mask = "[REDACTED]";
+    private readonly string _field;
+    private readonly Regex[] _extra;
+
+    public RedactFilter(string field, IEnumerable<string> extraPatterns)
+    {
+        _field = field;
+        _extra = extraPatterns.Select(p => new Regex(p, RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(50))).ToArray();
+    }
+
+    public string Name => "redact";
+
+    [GeneratedRegex(@"(?i)\b(password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|authorization)(\s*[=:]\s*|""\s*:\s*"")([^\s,;&""']+)", RegexOptions.CultureInvariant)]
+    private static partial Regex KeyValueSecret();
+
+    [GeneratedRegex(@"(?i)\bbearer\s+[A-Za-z0-9\-._~+/]+=*", RegexOptions.CultureInvariant)]
+    private static partial Regex BearerToken();
+
+    [GeneratedRegex(@"\b(AKIA|ASIA)[0-9A-Z]{16}\b", RegexOptions.CultureInvariant)]
+    private static partial Regex AwsAccessKey();
+
+    [GeneratedRegex(@"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\b", RegexOptions.CultureInvariant)]
+    private static partial Regex Jwt();
+
+    [GeneratedRegex(@"\b(?:\d[ -]?){13,19}\b", RegexOptions.CultureInvariant)]
+    private static partial Regex CardNumber();
+
+    public bool Apply(FilterEvent e)
+    {
+        var text = e.GetString(_field);
+        if (text is null) return true;
+        var redacted = Redact(text);
+        if (!ReferenceEquals(redacted, text)) e.Set(_field, JsonValue.Create(redacted));
+        return true;
+    }
+
+    public string Redact(string text)
+    {
+        var result = KeyValueSecret().Replace(text, m => m.Groups[1].Value + m.Groups[2].Value + Mask);
+        result = BearerToken().Replace(result, "Bearer " + Mask);
+        result = AwsAccessKey().Replace(result, Mask);
+        result = Jwt().Replace(result, Mask);
+        result = CardNumber().Replace(result, Mask);
+        foreach (var extra in _extra) result = extra.Replace(result, Mask);
+        return result == text ? text : result;
+    }
+}
+
+/// <summary><c>regex</c>: named groups of <c>pattern</c> matched against <c>field</c> become fields (under <c>target</c>).</summary>
+public sealed class RegexFilter(string field, Regex pattern, string target) : IEventFilter
+{
+    public string Name => "regex";
+    public bool Apply(FilterEvent e)
+    {
+        var text = e.GetString(field);
+        if (text is null) return true;
+        var m = pattern.Match(text);
+        if (!m.Success) return true;
+        foreach (var name in pattern.GetGroupNames())
+        {
+            if (char.IsAsciiDigit(name[0]) || !m.Groups[name].Success) continue;
+            e.Set(Join(target, name), JsonValue.Create(m.Groups[name].Value));
+        }
+        return true;
+    }
+
+    internal static string Join(string target, string name) => target.Length == 0 ? name : $"{target}.{name}";
+}
+
+/// <summary>
+/// <c>dissect</c>: splits <c>field</c> by the literal text between <c>%{name}</c> keys, like Elastic's
+/// dissect: no regex, so it is fast and predictable. <c>%{}</c> or <c>%{?name}</c> skips a part.
+/// </summary>
+public sealed class DissectFilter : IEventFilter
+{
+    private readonly string _field;
+    private readonly string _target;
+    private readonly List<(string Key, string Delimiter)> _parts = [];
+    private readonly string _prefix;
+
+    public DissectFilter(string field, string pattern, string target)
+    {
+        _field = field;
+        _target = target;
+        int first = pattern.IndexOf("%{", StringComparison.Ordinal);
+        if (first < 0) throw new ArgumentException($"dissect pattern \"{pattern}\" has no %{{key}}");
+        _prefix = pattern[..first];
+        int pos = first;
+        while (pos >= 0 && pos < pattern.Length)
+        {
+            int close = pattern.IndexOf('}', pos);
+            if (close < 0) throw new ArgumentException($"dissect pattern \"{pattern}\": '%{{' at {pos} is not closed");
+            var key = pattern[(pos + 2)..close];
+            int next = pattern.IndexOf("%{", close, StringComparison.Ordinal);
+            var delimiter = next < 0 ? pattern[(close + 1)..] : pattern[(close + 1)..next];
+            if (next >= 0 && delimiter.Length == 0) throw new ArgumentException($"dissect pattern \"{pattern}\": two keys with nothing between them");
+            _parts.Add((key, delimiter));
+            pos = next;
+        }
+    }
+
+    public string Name => "dissect";
+
+    public bool Apply(FilterEvent e)
+    {
+        var text = e.GetString(_field);
+        if (text is null || !text.StartsWith(_prefix, StringComparison.Ordinal)) return true;
+        int pos = _prefix.Length;
+        var values = new List<(string, string)>(_parts.Count);
+        for (int i = 0; i < _parts.Count; i++)
+        {
+            var (key, delimiter) = _parts[i];
+            int end;
+            if (delimiter.Length == 0) end = text.Length; // last key takes the rest
+            else
+            {
+                end = text.IndexOf(delimiter, pos, StringComparison.Ordinal);
+                if (end < 0) return true; // no match: leave the event as it is
+            }
+            if (key.Length > 0 && key[0] != '?') values.Add((key, text[pos..end]));
+            pos = end + delimiter.Length;
+        }
+        foreach (var (key, value) in values) e.Set(RegexFilter.Join(_target, key), JsonValue.Create(value));
+        return true;
+    }
+}
+
+/// <summary><c>json</c>: parses <c>field</c> as JSON and merges its members (under <c>target</c>); on a parse error the raw text stays and <c>log.flags</c> gets <c>json_error</c>.</summary>
+public sealed class JsonFieldFilter(string field, string target) : IEventFilter
+{
+    public string Name => "json";
+    public bool Apply(FilterEvent e)
+    {
+        var text = e.GetString(field);
+        if (text is null) return true;
+        try
+        {
+            if (JsonNode.Parse(text) is not JsonObject parsed) return true;
+            foreach (var (key, value) in parsed.ToList())
+            {
+                parsed.Remove(key);
+                e.Set(RegexFilter.Join(target, key), value);
+            }
+        }
+        catch (JsonException)
+        {
+            var flags = e.Root["log"]?["flags"] as JsonArray ?? [];
+            if (e.Root["log"]?["flags"] is null) e.Set("log.flags", flags);
+            flags.Add("json_error");
+        }
+        return true;
+    }
+}
+
+/// <summary><c>sample</c>: keeps 1 event in <c>every</c>, but always keeps what <c>where</c> matches (errors, say).</summary>
+public sealed class SampleFilter(int every, Expression? alwaysKeep) : IEventFilter
+{
+    private long _seen;
+    public string Name => "sample";
+    public bool Apply(FilterEvent e)
+    {
+        if (alwaysKeep is not null && alwaysKeep.Matches(e)) return true;
+        return Interlocked.Increment(ref _seen) % every == 1 % every;
+    }
+}
+
+/// <summary><c>level</c>: normalises <c>field</c> (default <c>log.level</c>) to trace/debug/info/warn/error/fatal.</summary>
+public sealed class LevelFilter(string field) : IEventFilter
+{
+    public string Name => "level";
+    public bool Apply(FilterEvent e)
+    {
+        var value = e.GetString(field);
+        if (value is null) return true;
+        var normal = Normalise(value);
+        if (normal is not null && normal != value) e.Set(field, JsonValue.Create(normal));
+        return true;
+    }
+
+    public static string? Normalise(string level) => level.Trim().ToLowerInvariant() switch
+    {
+        "trace" or "trc" or "finest" or "verbose" => "trace",
+        "debug" or "dbg" or "fine" => "debug",
+        "info" or "inf" or "information" or "notice" => "info",
+        "warn" or "warning" or "wrn" => "warn",
+        "error" or "err" or "eror" => "error",
+        "fatal" or "crit" or "critical" or "panic" or "emerg" or "alert" => "fatal",
+        _ => null,
+    };
+}
+
+/// <summary>Applies another filter only to the events <c>where</c> matches.</summary>
+public sealed class ConditionalFilter(Expression where, IEventFilter inner) : IEventFilter
+{
+    public string Name => inner.Name;
+    public bool Apply(FilterEvent e) => !where.Matches(e) || inner.Apply(e);
+}

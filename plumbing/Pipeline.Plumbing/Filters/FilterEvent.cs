@@ -1,0 +1,82 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Pipeline.Plumbing.Expressions;
+
+namespace Pipeline.Plumbing.Filters;
+
+/// <summary>
+/// One event as filter plugins see it: a mutable JSON object with dotted-path access. Only built when
+/// a chain is configured, so events that pass through no filter never pay for it.
+/// </summary>
+public sealed class FilterEvent : IFieldSource
+{
+    public FilterEvent(JsonObject root) => Root = root;
+
+    public JsonObject Root { get; }
+
+    public static FilterEvent Parse(ReadOnlySpan<byte> utf8)
+        => new(JsonNode.Parse(utf8) as JsonObject ?? throw new JsonException("the event is not a JSON object"));
+
+    public byte[] ToUtf8() => JsonSerializer.SerializeToUtf8Bytes(Root, FilterJsonContext.Default.JsonObject);
+
+    public FieldValue Get(FieldPath path)
+    {
+        var node = Find(path.Segments);
+        return node is null ? (Exists(path.Segments) ? FieldValue.Null : FieldValue.Missing) : FieldValue.Of(node.Deserialize(FilterJsonContext.Default.JsonElement));
+    }
+
+    /// <summary>The string at <paramref name="path"/>, or null when it is missing or not a string.</summary>
+    public string? GetString(string path)
+        => Find(path.Split('.')) is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
+
+    /// <summary>Sets <paramref name="path"/>, creating the objects on the way (<c>labels.team</c>).</summary>
+    public void Set(string path, JsonNode? value)
+    {
+        var segments = path.Split('.');
+        JsonObject current = Root;
+        for (int i = 0; i < segments.Length - 1; i++)
+        {
+            if (current[segments[i]] is not JsonObject next)
+            {
+                next = new JsonObject();
+                current[segments[i]] = next;
+            }
+            current = next;
+        }
+        current[segments[^1]] = value;
+    }
+
+    /// <summary>Removes <paramref name="path"/> and returns what was there.</summary>
+    public JsonNode? Remove(string path)
+    {
+        var segments = path.Split('.');
+        var parent = segments.Length == 1 ? Root : Find(segments[..^1]) as JsonObject;
+        if (parent is null || !parent.TryGetPropertyValue(segments[^1], out var value)) return null;
+        parent.Remove(segments[^1]);
+        return value;
+    }
+
+    private JsonNode? Find(string[] segments)
+    {
+        JsonNode? current = Root;
+        foreach (var segment in segments)
+        {
+            if (current is not JsonObject o || !o.TryGetPropertyValue(segment, out current)) return null;
+        }
+        return current;
+    }
+
+    private bool Exists(string[] segments)
+    {
+        JsonNode? current = Root;
+        for (int i = 0; i < segments.Length; i++)
+        {
+            if (current is not JsonObject o || !o.TryGetPropertyValue(segments[i], out current)) return false;
+        }
+        return true;
+    }
+}
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(JsonObject))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(JsonElement))]
+internal sealed partial class FilterJsonContext : System.Text.Json.Serialization.JsonSerializerContext;
