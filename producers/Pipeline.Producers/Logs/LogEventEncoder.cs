@@ -92,6 +92,19 @@ public sealed class LogEventEncoder
         flags |= LineFlags.InvalidUtf8;
         return Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(line));
     }
+
+    /// <summary>
+    /// Length of the longest prefix of <paramref name="text"/> of at most <paramref name="max"/> bytes that
+    /// does not end inside a multi-byte character, so truncating a valid line keeps it valid UTF-8.
+    /// </summary>
+    public static int Utf8Prefix(ReadOnlySpan<byte> text, int max)
+    {
+        if (text.Length <= max) return text.Length;
+        int cut = max;
+        // The first byte left out continues a character (10xxxxxx): leave out that whole character (at most 3 back).
+        for (int i = 0; i < 3 && cut > 0 && (text[cut] & 0xC0) == 0x80; i++) cut--;
+        return cut;
+    }
 }
 
 [Flags]

@@ -31,8 +31,12 @@ internal sealed class LogFileReader : IDisposable
 
     // Delivery tracking. Records of one file share a key, hence a partition, and the idempotent producer
     // reports them in order; so a FIFO of end offsets is enough to know what Kafka has acknowledged.
+    // Every produced record gets exactly one report, so the FIFO is never cleared: after a rewind or a
+    // truncation, the reports of records sent before it still arrive and must pop their own (older
+    // generation) entries, not the entries of the lines sent again.
     private readonly ConcurrentQueue<(long End, int Generation)> _inFlight = new();
     private long _acked;
+    private long _readThrough;   // tailer thread only: where reading may resume once everything sent so far is acknowledged
     private int _generation;
     private int _failed;
 
@@ -56,6 +60,7 @@ internal sealed class LogFileReader : IDisposable
         _stream.Position = startOffset;
         _bufferOffset = startOffset;
         _acked = startOffset;
+        _readThrough = startOffset;
         LastActivity = DateTime.UtcNow;
     }
 
@@ -86,13 +91,22 @@ internal sealed class LogFileReader : IDisposable
     /// <summary>Called on the producer's delivery thread, in production order.</summary>
     public void OnDelivered(bool success)
     {
-        if (!_inFlight.TryDequeue(out var entry)) return;
-        if (entry.Generation != Volatile.Read(ref _generation)) return;
-        if (!success) { Volatile.Write(ref _failed, 1); return; }
-        if (Volatile.Read(ref _failed) == 0) Interlocked.Exchange(ref _acked, entry.End);
+        // Only this (delivery) thread removes entries. The entry leaves the queue after its outcome is
+        // recorded, so the tailer thread never sees an empty queue while a failure is still unrecorded.
+        if (!_inFlight.TryPeek(out var entry)) return;
+        if (entry.Generation == Volatile.Read(ref _generation))
+        {
+            if (!success) Volatile.Write(ref _failed, 1);
+            else if (Volatile.Read(ref _failed) == 0) Interlocked.Exchange(ref _acked, entry.End);
+        }
+        _inFlight.TryDequeue(out _);
     }
 
-    public void TrackProduced(long ackOffset) => _inFlight.Enqueue((ackOffset, Volatile.Read(ref _generation)));
+    public void TrackProduced(long ackOffset)
+    {
+        _readThrough = ackOffset;
+        _inFlight.Enqueue((ackOffset, Volatile.Read(ref _generation)));
+    }
 
     /// <summary>True once a delivery failed: the tailer rewinds to <see cref="AckedOffset"/> and sends again.</summary>
     public bool DeliveryFailed => Volatile.Read(ref _failed) != 0;
@@ -117,7 +131,10 @@ internal sealed class LogFileReader : IDisposable
             Interlocked.Increment(ref _generation);
             ResetTo(0);
             Interlocked.Exchange(ref _acked, 0);
+            // The fingerprint was of the old content; a checkpoint must carry the new content's.
+            (Fingerprint, FingerprintBytes) = (null, 0);
         }
+        AdvanceIfIdle();
         TryFingerprint(length);
         int emitted = 0;
         while (emitted < maxLines)
@@ -130,14 +147,16 @@ internal sealed class LogFileReader : IDisposable
                 long next = _bufferOffset + lineEnd + 1;
                 if (_skipping)
                 {
+                    // The over-long line ends here; its head was shipped already.
                     _skipping = false;
+                    TrackEmptyLine(next);
                 }
                 else
                 {
                     var line = _buffer.AsSpan(_start, lineEnd - _start);
                     if (line.Length > 0 && line[^1] == '\r') line = line[..^1];
                     var flags = LineFlags.None;
-                    if (line.Length > _maxLineBytes) { line = line[.._maxLineBytes]; flags |= LineFlags.Truncated; }
+                    if (line.Length > _maxLineBytes) { line = line[..LogEventEncoder.Utf8Prefix(line, _maxLineBytes)]; flags |= LineFlags.Truncated; }
                     if (line.Length > 0) { sink.Emit(this, line, lineOffset, next, flags); emitted++; }
                     else TrackEmptyLine(next);
                 }
@@ -151,7 +170,8 @@ internal sealed class LogFileReader : IDisposable
                 // Ship the first max_line_bytes now, drop the rest up to the newline. Its ack offset is the
                 // line's own start, so a restart before the newline arrives re-sends it (same id) rather than skip.
                 long lineOffset = _bufferOffset + _start;
-                sink.Emit(this, _buffer.AsSpan(_start, _maxLineBytes), lineOffset, lineOffset, LineFlags.Truncated);
+                var head = _buffer.AsSpan(_start, pending);
+                sink.Emit(this, head[..LogEventEncoder.Utf8Prefix(head, _maxLineBytes)], lineOffset, lineOffset, LineFlags.Truncated);
                 emitted++;
                 _skipping = true;
                 _start = _scanFrom = _end;
@@ -167,7 +187,8 @@ internal sealed class LogFileReader : IDisposable
     public void FlushPartialLine(ILineSink sink)
     {
         if (_skipping || _end == _start) return;
-        var line = _buffer.AsSpan(_start, Math.Min(_end - _start, _maxLineBytes));
+        var line = _buffer.AsSpan(_start, _end - _start);
+        line = line[..LogEventEncoder.Utf8Prefix(line, _maxLineBytes)];
         var flags = _end - _start > _maxLineBytes ? LineFlags.Truncated : LineFlags.None;
         long offset = _bufferOffset + _start;
         sink.Emit(this, line, offset, _bufferOffset + _end, flags);
@@ -176,8 +197,15 @@ internal sealed class LogFileReader : IDisposable
 
     private void TrackEmptyLine(long next)
     {
-        // Nothing to send, but the offset should still advance once everything before it is acknowledged.
-        if (_inFlight.IsEmpty && !DeliveryFailed) Interlocked.Exchange(ref _acked, next);
+        // Nothing to send, but the offset should still advance once everything before it is acknowledged:
+        // now, or on a later read when the lines before it are (AdvanceIfIdle).
+        _readThrough = next;
+        AdvanceIfIdle();
+    }
+
+    private void AdvanceIfIdle()
+    {
+        if (_inFlight.IsEmpty && !DeliveryFailed && _readThrough > AckedOffset) Interlocked.Exchange(ref _acked, _readThrough);
     }
 
     private bool Fill()
@@ -211,7 +239,7 @@ internal sealed class LogFileReader : IDisposable
         _bufferOffset = offset;
         _start = _end = _scanFrom = 0;
         _skipping = false;
-        while (_inFlight.TryDequeue(out _)) { }
+        _readThrough = offset;
     }
 
     private void TryFingerprint(long length)

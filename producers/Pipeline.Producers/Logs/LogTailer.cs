@@ -28,6 +28,7 @@ public sealed class LogTailer : BackgroundService, ILineSink
     private readonly Dictionary<FileIdentity, LogFileReader> _readers = [];
     private readonly CheckpointStore _checkpoints;
     private readonly byte[] _key;
+    private readonly int _maxValueBytes;
     private readonly Prometheus.Counter.Child _linesRead;
     private readonly Prometheus.Counter.Child _linesAcked;
     private readonly Prometheus.Counter.Child _deliveryErrors;
@@ -42,6 +43,9 @@ public sealed class LogTailer : BackgroundService, ILineSink
         _logger = logger;
         var host = config.EffectiveHostName;
         _key = System.Text.Encoding.UTF8.GetBytes(host);
+        // librdkafka refuses a record larger than message.max.bytes (1,000,000 by default, less than the
+        // default max_line_bytes once JSON-encoded); leave room for the key and the record's framing.
+        _maxValueBytes = (kafka.Producer("logs").MessageMaxBytes ?? 1_000_000) - _key.Length - 512;
         var inputs = config.Logs.Inputs.Count > 0 ? config.Logs.Inputs : DefaultInputs();
         foreach (var input in inputs)
             _inputs.Add(new Input(input, new LogFileDiscovery(input), new LogEventEncoder(host, input.Fields, input.Tags), Duration.Parse(input.ScanInterval)));
@@ -199,12 +203,13 @@ public sealed class LogTailer : BackgroundService, ILineSink
             if (n == 0 && reader.Rotated && DateTime.UtcNow - reader.LastActivity > CloseInactive)
             {
                 reader.FlushPartialLine(this);
-                (closed ??= []).Add(reader.Identity);
+                // Close only once Kafka has answered for every line sent: a line that failed is sent again
+                // from this handle, the only way left to a deleted file's content.
+                if (reader.InFlight == 0 && !reader.DeliveryFailed) (closed ??= []).Add(reader.Identity);
             }
         }
         if (closed is not null)
         {
-            _producer!.Flush(TimeSpan.FromSeconds(10));
             foreach (var id in closed)
             {
                 var reader = _readers[id];
@@ -221,10 +226,18 @@ public sealed class LogTailer : BackgroundService, ILineSink
     void ILineSink.Emit(LogFileReader reader, ReadOnlySpan<byte> line, long offset, long ackOffset, LineFlags flags)
     {
         var text = LogEventEncoder.Sanitize(line, ref flags);
-        if ((flags & LineFlags.Truncated) != 0) PipelineMetrics.LogLinesFlagged.WithLabels("truncated").Inc();
-        if ((flags & LineFlags.InvalidUtf8) != 0) PipelineMetrics.LogLinesFlagged.WithLabels("invalid_utf8").Inc();
         var now = DateTimeOffset.UtcNow;
         var value = _currentEncoder!.Encode(text, offset, reader.Path, reader.IdentityText, now, flags);
+        while (value.Length > _maxValueBytes && text.Length > 0)
+        {
+            // Too big for Kafka once encoded (escaping can grow a line several times): cut the line further.
+            int keep = (int)(text.Length * ((double)_maxValueBytes / value.Length) * 0.98);
+            text = text[..LogEventEncoder.Utf8Prefix(text, keep)];
+            flags |= LineFlags.Truncated;
+            value = _currentEncoder.Encode(text, offset, reader.Path, reader.IdentityText, now, flags);
+        }
+        if ((flags & LineFlags.Truncated) != 0) PipelineMetrics.LogLinesFlagged.WithLabels("truncated").Inc();
+        if ((flags & LineFlags.InvalidUtf8) != 0) PipelineMetrics.LogLinesFlagged.WithLabels("invalid_utf8").Inc();
         var message = new Message<byte[], byte[]> { Key = _key, Value = value, Timestamp = new Timestamp(now) };
         reader.TrackProduced(ackOffset);
         _linesRead.Inc();
