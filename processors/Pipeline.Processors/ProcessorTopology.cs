@@ -1,4 +1,5 @@
 using Pipeline.Processors.Decoding;
+using Pipeline.Processors.Filtering;
 using Pipeline.Processors.Rules;
 using Pipeline.Schemas.Topics;
 using Streamiz.Kafka.Net;
@@ -19,18 +20,32 @@ public static class ProcessorTopology
 {
     public const string Stage = "processors";
 
-    public sealed record Options(string ApplicationId, string Host, TimeSpan EvaluationInterval, ProcessorActivity Activity, TimeProvider Clock);
+    public sealed record Options(string ApplicationId, string Host, TimeSpan EvaluationInterval, ProcessorActivity Activity, TimeProvider Clock)
+    {
+        /// <summary>Filter chains per source topic; empty by default.</summary>
+        public SourceFilterChains Filters { get; init; } = new([], new Plumbing.Filters.FilterFactory());
+
+        /// <summary>Sources whose filtered events are also written to <c>&lt;topic&gt;.filtered</c>.</summary>
+        public IReadOnlyCollection<TopicSpec> WriteFiltered { get; init; } = [];
+    }
+
+    /// <summary>Where the filtered events of a source go when <c>processors.write_filtered</c> is on.</summary>
+    public static string FilteredTopic(TopicSpec source) => source.Name + ".filtered";
 
     public static Topology Build(IReadOnlyList<ThresholdRule> rules, Options options)
     {
         var builder = new StreamBuilder();
-        foreach (var source in rules.Select(r => r.Source).Distinct())
+        foreach (var source in rules.Select(r => r.Source).Concat(options.WriteFiltered).Distinct())
         {
             var decoded = builder
                 .Stream<string, byte[]>(source.Name, new StringSerDes(), new ByteArraySerDes(), new EventTimeExtractor())
                 .Transform(TransformerBuilder.New<string, byte[], string, DecodedEvent>()
                     .Transformer<DecodeTransformer>(options.Activity, options.Host)
-                    .Build(), $"decode-{source.Dataset}");
+                    .Build(), $"decode-{source.Dataset}")
+                // Always present, so a reload can give a source a chain it did not have at startup.
+                .Transform(TransformerBuilder.New<string, DecodedEvent, string, DecodedEvent>()
+                    .Transformer<FilterTransformer>(options.Filters, options.Host)
+                    .Build(), $"filter-{source.Dataset}");
 
             var branches = decoded.Branch(
                 (_, v, _) => v.IsDeadLetter,
@@ -39,6 +54,13 @@ public static class ProcessorTopology
             branches[0]
                 .MapValues((v, _) => v.DeadLetter!, $"deadletter-{source.Dataset}")
                 .To(TopicCatalog.DeadLetter.Name, new StringSerDes(), new ByteArraySerDes(), $"to-deadletter-{source.Dataset}");
+
+            if (options.WriteFiltered.Contains(source))
+            {
+                branches[1]
+                    .MapValues((v, _) => v.Raw, $"raw-{source.Dataset}")
+                    .To(FilteredTopic(source), new StringSerDes(), new ByteArraySerDes(), $"to-filtered-{source.Dataset}");
+            }
 
             foreach (var rule in rules.Where(r => r.Source == source))
             {

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Pipeline.Plumbing.Config;
 using Pipeline.Plumbing.Kafka;
 using Pipeline.Processors.Decoding;
+using Pipeline.Processors.Filtering;
 using Pipeline.Processors.Rules;
 using Streamiz.Kafka.Net;
 using Streamiz.Kafka.Net.SerDes;
@@ -19,6 +20,15 @@ public sealed class StreamProcessorService(PipelineConfig config, KafkaSettings 
     private readonly ProcessorActivity _activity = new();
     private KafkaStream? _stream;
 
+    /// <summary>The live filter chains; <see cref="SourceFilterChains.Replace"/> swaps them on reload.</summary>
+    public SourceFilterChains Chains { get; } = SourceFilterChains.From(config);
+
+    /// <summary>The sources whose filtered events go to <c>&lt;topic&gt;.filtered</c>: those with a chain, when write_filtered is on.</summary>
+    public static IReadOnlyCollection<Schemas.Topics.TopicSpec> FilteredSources(PipelineConfig config)
+        => config.Processors.WriteFiltered
+            ? config.Processors.Filters.Select(f => Schemas.Topics.TopicCatalog.Sources[f.Source]).Distinct().ToList()
+            : [];
+
     public static IReadOnlyList<ThresholdRule> CompileRules(PipelineConfig config)
     {
         var grace = Duration.Parse(config.Processors.Grace);
@@ -28,13 +38,18 @@ public sealed class StreamProcessorService(PipelineConfig config, KafkaSettings 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var rules = CompileRules(config);
-        if (rules.Count == 0)
+        var writeFiltered = FilteredSources(config);
+        if (rules.Count == 0 && writeFiltered.Count == 0)
         {
-            _logger.LogWarning("no rules are enabled: the processors have nothing to do");
+            _logger.LogWarning("no rules are enabled and no filtered topic is written: the processors have nothing to do");
             return;
         }
         var topology = ProcessorTopology.Build(rules, new ProcessorTopology.Options(
-            config.Processors.ApplicationId, config.EffectiveHostName, Duration.Parse(config.Processors.EvaluationInterval), _activity, TimeProvider.System));
+            config.Processors.ApplicationId, config.EffectiveHostName, Duration.Parse(config.Processors.EvaluationInterval), _activity, TimeProvider.System)
+        {
+            Filters = Chains,
+            WriteFiltered = writeFiltered,
+        });
         _stream = new KafkaStream(topology, StreamConfig(config, kafka, loggerFactory));
         _stream.StateChanged += (from, to) =>
         {

@@ -98,7 +98,8 @@ internal static class StageHost
     {
         var broker = new EmbeddedBroker(config.Kafka.EmbeddedBrokers, config.Kafka.EmbeddedPort);
         var rules = StreamProcessorService.CompileRules(config);
-        broker.CreateTopics(ProcessorTopology.InternalTopics(config.Processors.ApplicationId, rules));
+        broker.CreateTopics(ProcessorTopology.InternalTopics(config.Processors.ApplicationId, rules)
+            .Concat(StreamProcessorService.FilteredSources(config).Select(s => (ProcessorTopology.FilteredTopic(s), s.Partitions))));
         var file = KafkaSettings.BootstrapFile(config);
         broker.WriteBootstrapFile(file);
         Console.Out.WriteLine($"embedded Kafka broker at {broker.Bootstrap} (address written to {Path.GetFullPath(file)})");

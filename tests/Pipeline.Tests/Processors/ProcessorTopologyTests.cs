@@ -32,17 +32,26 @@ public class ProcessorTopologyTests
 
     internal sealed class Harness : IDisposable
     {
-        public Harness(params RuleConfig[] rules)
+        public Harness(params RuleConfig[] rules) : this([], false, rules) { }
+
+        public Harness(IReadOnlyList<Pipeline.Plumbing.Filters.FilterConfig> filters, bool writeFiltered, params RuleConfig[] rules)
         {
             var compiled = rules.Select(r => new ThresholdRule(r)).ToList();
             var topology = ProcessorTopology.Build(compiled, new ProcessorTopology.Options(
-                "test-app", "processor-host", TimeSpan.FromSeconds(1), new ProcessorActivity(), TimeProvider.System));
+                "test-app", "processor-host", TimeSpan.FromSeconds(1), new ProcessorActivity(), TimeProvider.System)
+            {
+                Filters = new Pipeline.Processors.Filtering.SourceFilterChains(filters, new Pipeline.Plumbing.Filters.FilterFactory()),
+                WriteFiltered = writeFiltered ? [TopicCatalog.Logs] : [],
+            });
             var config = new StreamConfig<StringSerDes, ByteArraySerDes> { ApplicationId = "test-app" };
             Driver = new TopologyTestDriver(topology, config);
             Logs = Driver.CreateInputTopic<string, byte[], StringSerDes, ByteArraySerDes>(TopicCatalog.Logs.Name);
             Alerts = Driver.CreateOutputTopic<string, byte[], StringSerDes, ByteArraySerDes>(TopicCatalog.Alerts.Name);
             DeadLetters = Driver.CreateOutputTopic<string, byte[], StringSerDes, ByteArraySerDes>(TopicCatalog.DeadLetter.Name);
+            Filtered = Driver.CreateOutputTopic<string, byte[], StringSerDes, ByteArraySerDes>(ProcessorTopology.FilteredTopic(TopicCatalog.Logs));
         }
+
+        public TestOutputTopic<string, byte[]> Filtered { get; }
 
         public TopologyTestDriver Driver { get; }
         public TestInputTopic<string, byte[]> Logs { get; }

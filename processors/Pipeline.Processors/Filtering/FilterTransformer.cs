@@ -1,0 +1,52 @@
+using System.Text.Json;
+using Pipeline.Plumbing.Filters;
+using Pipeline.Plumbing.Telemetry;
+using Pipeline.Processors.Decoding;
+using Pipeline.Schemas.Events;
+using Streamiz.Kafka.Net.Processors.Public;
+
+namespace Pipeline.Processors.Filtering;
+
+/// <summary>Runs the source's filter chain on each decoded event: drop it, dead-letter it, or pass it on changed.</summary>
+internal sealed class FilterTransformer : ITransformer<string, DecodedEvent, string, DecodedEvent>
+{
+    private readonly SourceFilterChains chains;
+    private readonly string host;
+
+    // See AlertEvaluator: Streamiz instantiates transformer types once with new() while building.
+    public FilterTransformer() : this(null!, null!) { }
+
+    public FilterTransformer(SourceFilterChains chains, string host)
+    {
+        this.chains = chains;
+        this.host = host;
+    }
+
+    public void Init(ProcessorContext<string, DecodedEvent> context) { }
+
+    public Record<string, DecodedEvent>? Process(Record<string, DecodedEvent> record)
+    {
+        var decoded = record.Value;
+        if (decoded.IsDeadLetter) return record;
+        var tpo = record.TopicPartitionOffset;
+        var chain = chains.For(tpo.Topic);
+        if (chain.IsEmpty) return record;
+        var e = FilterEvent.Parse(decoded.Raw);
+        switch (chain.Run(e, out var error))
+        {
+            case FilterOutcome.Drop:
+                return null;
+            case FilterOutcome.DeadLetter:
+                PipelineMetrics.DeadLetters.WithLabels(ProcessorTopology.Stage, "filter_error").Inc();
+                var letter = DeadLetters.Serialize(decoded.Raw, tpo.Topic, tpo.Partition.Value, tpo.Offset.Value,
+                    ProcessorTopology.Stage, "filter_error", error!, host, DateTimeOffset.UtcNow);
+                return Record<string, DecodedEvent>.Create(record.Key, DecodedEvent.Invalid(decoded.Raw, "filter_error", error!).WithDeadLetter(letter));
+            default:
+                var bytes = e.ToUtf8();
+                var reader = new Utf8JsonReader(bytes);
+                return Record<string, DecodedEvent>.Create(record.Key, DecodedEvent.Valid(JsonElement.ParseValue(ref reader), bytes));
+        }
+    }
+
+    public void Close() { }
+}

@@ -1,0 +1,34 @@
+using Pipeline.Plumbing.Config;
+using Pipeline.Plumbing.Filters;
+
+namespace Pipeline.Processors.Filtering;
+
+/// <summary>
+/// The filter chain of each source topic, swappable as a whole: a reload builds every new chain first
+/// and then replaces the set in one reference write, so a record never sees half of a new config.
+/// </summary>
+public sealed class SourceFilterChains
+{
+    private volatile IReadOnlyDictionary<string, FilterChain> _chains;
+
+    public SourceFilterChains(IReadOnlyList<FilterConfig> filters, FilterFactory factory) => _chains = Build(filters, factory);
+
+    public static SourceFilterChains From(PipelineConfig config) => new(config.Processors.Filters, new FilterFactory(config.PluginDir));
+
+    /// <summary>The chain for a source topic name (empty when none is configured).</summary>
+    public FilterChain For(string topic) => _chains.TryGetValue(topic, out var chain) ? chain : FilterChain.Empty;
+
+    /// <summary>Builds the new chains and swaps them in; throws (leaving the old ones running) when one is invalid.</summary>
+    public void Replace(IReadOnlyList<FilterConfig> filters, FilterFactory factory) => _chains = Build(filters, factory);
+
+    private static Dictionary<string, FilterChain> Build(IReadOnlyList<FilterConfig> filters, FilterFactory factory)
+    {
+        var result = new Dictionary<string, FilterChain>(StringComparer.Ordinal);
+        foreach (var source in filters.Select(f => f.Source).Distinct())
+        {
+            var topic = Schemas.Topics.TopicCatalog.Sources[source];
+            result[topic.Name] = factory.CreateChain(filters.Where(f => f.Source == source).ToList(), ProcessorTopology.Stage);
+        }
+        return result;
+    }
+}
