@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # Runs the whole test suite, installing the real peers the tests talk to (kcat, prometheus,
-# promtool, Debian's python3-prometheus-client) when it can, and prints one summary line
+# promtool, Debian's python3-prometheus-client, prometheus-alertmanager) when it can, and prints one summary line
 # "N passed, N failed, N skipped" taken from the TRX result files.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-peers=(kcat prometheus python3-prometheus-client)
+peers=(kcat prometheus python3-prometheus-client prometheus-alertmanager)
 missing=()
 command -v kcat >/dev/null || missing+=(kcat)
 command -v prometheus >/dev/null && command -v promtool >/dev/null || missing+=(prometheus)
 /usr/bin/python3 -c 'import prometheus_client' 2>/dev/null || missing+=(python3-prometheus-client)
+command -v prometheus-alertmanager >/dev/null || missing+=(prometheus-alertmanager)
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "installing test peers: ${missing[*]}"

@@ -128,6 +128,11 @@ internal static class StageHost
         {
             builder.Services.AddSingleton(sp => SinkBackends.Create(config, sp.GetRequiredService<ILoggerFactory>()));
             builder.Services.AddHostedService<EventSink>();
+            if (config.Alerts.Alertmanager.Count + config.Alerts.Webhooks.Count > 0)
+            {
+                builder.Services.AddSingleton(_ => Pipeline.Sinks.Alerts.AlertForwarder.TargetsFrom(config.Alerts));
+                builder.Services.AddHostedService<Pipeline.Sinks.Alerts.AlertForwarder>();
+            }
             if (config.Sinks.ConsoleAlerts)
             {
                 var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });

@@ -188,6 +188,21 @@ internal static class ConfigValidator
         if (c.Elasticsearch.Namespace.Length == 0 || c.Elasticsearch.Namespace.Contains('-') || c.Elasticsearch.Namespace != c.Elasticsearch.Namespace.ToLowerInvariant())
             Fail("elasticsearch.namespace", $"'elasticsearch.namespace' = \"{c.Elasticsearch.Namespace}\" must be lower case without '-' (data stream naming)");
 
+        CheckDuration("alerts.resend_interval", c.Alerts.ResendInterval);
+        CheckDuration("alerts.give_up_after", c.Alerts.GiveUpAfter);
+        for (int i = 0; i < c.Alerts.Alertmanager.Count; i++)
+        {
+            if (!IsHttpUrl(c.Alerts.Alertmanager[i].Url))
+                Fail($"alerts.alertmanager[{i}].url", $"[[alerts.alertmanager]] #{i + 1}: url \"{c.Alerts.Alertmanager[i].Url}\" is not an http(s) URL");
+        }
+        for (int i = 0; i < c.Alerts.Webhooks.Count; i++)
+        {
+            if (!IsHttpUrl(c.Alerts.Webhooks[i].Url))
+                Fail($"alerts.webhooks[{i}].url", $"[[alerts.webhooks]] #{i + 1}: url \"{c.Alerts.Webhooks[i].Url}\" is not an http(s) URL");
+            if (c.Alerts.Webhooks[i].Secret.Length == 0)
+                Fail($"alerts.webhooks[{i}]", $"[[alerts.webhooks]] #{i + 1}: 'secret' is required, so receivers can verify the sender (use ${{env:NAME}})");
+        }
+
         if (c.Sinks.BatchSize is < 1 or > 100_000) Fail("sinks.batch_size", "'sinks.batch_size' must be 1-100000");
         CheckDuration("sinks.linger", c.Sinks.Linger);
         CheckDuration("sinks.give_up_after", c.Sinks.GiveUpAfter, positive: false);
@@ -227,6 +242,9 @@ internal static class ConfigValidator
         }
         return true;
     }
+
+    private static bool IsHttpUrl(string value)
+        => Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https";
 
     public static bool TryParseHostPort(string value, out string host, out int port)
     {

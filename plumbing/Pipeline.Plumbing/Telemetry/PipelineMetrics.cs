@@ -56,6 +56,13 @@ public static class PipelineMetrics
         "pipeline_filter_errors_total", "Events a filter threw on (sent on unfiltered or dead-lettered), by stage and filter.",
         new CounterConfiguration { LabelNames = ["stage", "filter"] });
 
+    public static readonly Counter AlertDeliveries = Metrics.CreateCounter(
+        "pipeline_alert_deliveries_total", "Alert deliveries to downstream targets, by target kind and outcome (delivered, retried, gave_up).",
+        new CounterConfiguration { LabelNames = ["target", "outcome"] });
+
+    public static readonly Gauge AlertsForwardedFiring = Metrics.CreateGauge(
+        "pipeline_alert_forwarder_firing", "Alerts the forwarder holds as firing and re-sends to Alertmanager.");
+
     public static readonly Counter DeliveryErrors = Metrics.CreateCounter(
         "pipeline_delivery_errors_total", "Failed deliveries that will be retried, by stage and destination.",
         new CounterConfiguration { LabelNames = ["stage", "destination"] });
