@@ -156,3 +156,46 @@ public class PipelineRunTests
         Assert.Equal(80, es.TotalItemsReceived - es.Documents("logs-ops.alerts-default").Count - es.Documents("logs-ops.deadletter-default").Count);
     }
 }
+
+public class PipelineRunAlertmanagerTests
+{
+    [Fact]
+    public async Task ARuleThatFiresInPipelineRunShowsUpInTheRealAlertmanager()
+    {
+        if (AlertmanagerServer.MissingReason is { } reason) Assert.Skip(reason);
+        await using var am = await AlertmanagerServer.StartAsync();
+        using var dir = new TempDirectory("e2e-am");
+        Directory.CreateDirectory(dir.File("logs"));
+        File.WriteAllText(dir.File("pipeline.toml"), $$"""
+            data_dir = "{{dir.File("data")}}"
+            host_name = "am-host"
+            [metrics]
+            listen = ""
+            [[logs.inputs]]
+            paths = ["{{dir.File("logs")}}/*.log"]
+            start_at = "beginning"
+            scan_interval = "100ms"
+            [processors]
+            default_rules = false
+            [[rules]]
+            name = "disk-errors"
+            where = 'message contains "I/O error"'
+            threshold = 2
+            window = "1m"
+            severity = "critical"
+            labels = { team = "storage" }
+            [[alerts.alertmanager]]
+            url = "{{am.Url}}"
+            """);
+        await using var pipeline = PipelineProcess.Start("run", "--config", dir.File("pipeline.toml"));
+        await pipeline.WaitForLineAsync(l => l.StartsWith("embedded Kafka broker at", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
+        File.AppendAllLines(dir.File("logs/kern.log"), ["sda: I/O error, sector 42", "sda: I/O error, sector 43"]);
+        var alerts = await Eventually.Get<List<JsonElement>>(async () => await am.AlertsAsync(), l => l?.Count == 1, TimeSpan.FromSeconds(60), "the alert in Alertmanager");
+        var labels = alerts[0].GetProperty("labels");
+        Assert.Equal("disk-errors", labels.GetProperty("alertname").GetString());
+        Assert.Equal("critical", labels.GetProperty("severity").GetString());
+        Assert.Equal("am-host", labels.GetProperty("host").GetString());
+        Assert.Equal("storage", labels.GetProperty("team").GetString());
+        Assert.Equal(0, await pipeline.StopAsync());
+    }
+}
