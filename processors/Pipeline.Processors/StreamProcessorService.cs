@@ -91,7 +91,24 @@ public sealed class StreamProcessorService(PipelineConfig config, KafkaSettings 
             c.SessionTimeoutMs = 6000;
             c.HeartbeatIntervalMs = 1000;
         }
-        foreach (var (key, value) in kafka.Config.Properties) c.AddConfig(key, value);
+        // Streamiz maps known keys onto typed properties, so security settings are set through them.
+        var k = kafka.Config;
+        if (k.SecurityProtocol != "PLAINTEXT")
+        {
+            c.SecurityProtocol = Enum.Parse<Confluent.Kafka.SecurityProtocol>(k.SecurityProtocol.Replace("_", "", StringComparison.Ordinal), ignoreCase: true);
+            c.SslEndpointIdentificationAlgorithm = k.SslEndpointIdentificationAlgorithm == "none"
+                ? Confluent.Kafka.SslEndpointIdentificationAlgorithm.None : Confluent.Kafka.SslEndpointIdentificationAlgorithm.Https;
+        }
+        if (k.SaslMechanism.Length > 0)
+        {
+            c.SaslMechanism = Enum.Parse<Confluent.Kafka.SaslMechanism>(k.SaslMechanism.Replace("-", "", StringComparison.Ordinal), ignoreCase: true);
+            if (k.SaslUsername.Length > 0) c.SaslUsername = k.SaslUsername;
+            if (k.SaslPassword.Length > 0) c.SaslPassword = k.SaslPassword;
+        }
+        if (k.SslCaLocation.Length > 0) c.SslCaLocation = k.SslCaLocation;
+        if (k.SslCertificateLocation.Length > 0) c.SslCertificateLocation = k.SslCertificateLocation;
+        if (k.SslKeyLocation.Length > 0) c.SslKeyLocation = k.SslKeyLocation;
+        foreach (var (key, value) in k.Properties) c.AddConfig(key, value);
         return c;
     }
 

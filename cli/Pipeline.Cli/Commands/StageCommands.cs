@@ -73,12 +73,22 @@ internal static class StageCommandBuilder
     public static Command Create(string name, Stages stages, string description)
     {
         var config = CommonOptions.Config();
-        var command = new Command(name, description) { config };
+        var allowInsecure = new Option<bool>("--allow-insecure-config")
+        {
+            Description = "Start even if the config file is writable by other users (it can make the agent run code).",
+        };
+        var command = new Command(name, description) { config, allowInsecure };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var loaded = CommonOptions.Load(parse.GetValue(config));
+            var file = parse.GetValue(config);
+            if (file is not null && Pipeline.Plumbing.Config.ConfigFileSafety.WritableByOthers(file.FullName) is { } unsafeConfig && !parse.GetValue(allowInsecure))
+            {
+                Console.Error.WriteLine($"error: {unsafeConfig}");
+                return CommonOptions.ExitConfigError;
+            }
+            var loaded = CommonOptions.Load(file);
             if (loaded is null) return CommonOptions.ExitConfigError;
-            return await StageHost.RunAsync(loaded, stages, cancellationToken).ConfigureAwait(false);
+            return await StageHost.RunAsync(loaded, stages, $"pipeline-{name}", cancellationToken).ConfigureAwait(false);
         });
         return command;
     }

@@ -29,11 +29,14 @@ internal enum Stages
 /// </summary>
 internal static class StageHost
 {
-    public static async Task<int> RunAsync(LoadedConfig loaded, Stages stages, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(LoadedConfig loaded, Stages stages, string serviceName, CancellationToken cancellationToken)
     {
         var config = loaded.Config;
+        EcsConsoleFormatter.ServiceName = serviceName;
+        EcsConsoleFormatter.HostName = config.EffectiveHostName;
         using var loggerFactory = LoggerFactory.Create(b => ConsoleLogging.Configure(b));
         var logger = loggerFactory.CreateLogger("pipeline");
+        if (ConfigFileSafety.SecretsReadableByOthers(loaded.Source) is { } readable) logger.LogWarning("{Warning}", readable);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });

@@ -111,6 +111,24 @@ internal static class ConfigValidator
         if (c.Kafka.EmbeddedPort is < 0 or > 65535) Fail("kafka.embedded_port", "'kafka.embedded_port' must be 0 (random) or a port 1-65535");
         if (c.Kafka.EmbeddedBrokers is < 1 or > 9) Fail("kafka.embedded_brokers", "'kafka.embedded_brokers' must be 1-9");
         CheckDuration("kafka.delivery_timeout", c.Kafka.DeliveryTimeout);
+        var k = c.Kafka;
+        if (k.SecurityProtocol is not ("PLAINTEXT" or "SSL" or "SASL_PLAINTEXT" or "SASL_SSL"))
+            Fail("kafka.security_protocol", $"'kafka.security_protocol' = \"{k.SecurityProtocol}\" must be PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL");
+        bool sasl = k.SecurityProtocol.StartsWith("SASL", StringComparison.Ordinal);
+        if (sasl && k.SaslMechanism is not ("PLAIN" or "SCRAM-SHA-256" or "SCRAM-SHA-512" or "OAUTHBEARER"))
+            Fail("kafka.sasl_mechanism", $"'kafka.sasl_mechanism' = \"{k.SaslMechanism}\" must be PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER with {k.SecurityProtocol}");
+        if (!sasl && k.SaslMechanism.Length > 0)
+            Fail("kafka.sasl_mechanism", $"'kafka.sasl_mechanism' is set but security_protocol is {k.SecurityProtocol}; use SASL_PLAINTEXT or SASL_SSL");
+        if (sasl && k.SaslMechanism is "PLAIN" or "SCRAM-SHA-256" or "SCRAM-SHA-512" && (k.SaslUsername.Length == 0 || k.SaslPassword.Length == 0))
+            Fail("kafka.sasl_username", $"SASL {k.SaslMechanism} needs 'kafka.sasl_username' and 'kafka.sasl_password'");
+        foreach (var (key, path) in new[] { ("ssl_ca_location", k.SslCaLocation), ("ssl_certificate_location", k.SslCertificateLocation), ("ssl_key_location", k.SslKeyLocation) })
+        {
+            if (path.Length > 0 && !File.Exists(path)) Fail($"kafka.{key}", $"'kafka.{key}' = \"{path}\": no such file");
+        }
+        if ((k.SslCertificateLocation.Length > 0) != (k.SslKeyLocation.Length > 0))
+            Fail("kafka.ssl_key_location", "'kafka.ssl_certificate_location' and 'kafka.ssl_key_location' go together (mutual TLS)");
+        if (k.SslEndpointIdentificationAlgorithm is not ("https" or "none"))
+            Fail("kafka.ssl_endpoint_identification_algorithm", $"'kafka.ssl_endpoint_identification_algorithm' = \"{k.SslEndpointIdentificationAlgorithm}\" must be \"https\" or \"none\"");
 
         if (c.Metrics.Listen.Length > 0 && !TryParseHostPort(c.Metrics.Listen, out _, out _))
             Fail("metrics.listen", $"'metrics.listen' = \"{c.Metrics.Listen}\" is not host:port (e.g. 127.0.0.1:9464); use \"\" to turn metrics off");

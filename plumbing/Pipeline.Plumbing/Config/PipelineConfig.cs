@@ -53,7 +53,30 @@ public sealed class KafkaConfig
     /// <summary>How long a produced record may wait for an ack before it is reported failed and retried from the source. Default 30s.</summary>
     public string DeliveryTimeout { get; set; } = "30s";
 
-    /// <summary>Extra librdkafka properties passed through unchanged, e.g. <c>"security.protocol" = "SASL_SSL"</c>.</summary>
+    /// <summary><c>PLAINTEXT</c> (default), <c>SSL</c>, <c>SASL_PLAINTEXT</c> or <c>SASL_SSL</c>.</summary>
+    public string SecurityProtocol { get; set; } = "PLAINTEXT";
+
+    /// <summary><c>PLAIN</c>, <c>SCRAM-SHA-256</c>, <c>SCRAM-SHA-512</c> or <c>OAUTHBEARER</c> (with SASL_* protocols).</summary>
+    public string SaslMechanism { get; set; } = "";
+
+    public string SaslUsername { get; set; } = "";
+
+    /// <summary>Use <c>${env:NAME}</c>.</summary>
+    [Secret] public string SaslPassword { get; set; } = "";
+
+    /// <summary>PEM file of the CA that signed the brokers' certificates. Default: the system's store.</summary>
+    public string SslCaLocation { get; set; } = "";
+
+    /// <summary>Client certificate (PEM) for mutual TLS.</summary>
+    public string SslCertificateLocation { get; set; } = "";
+
+    /// <summary>Client key (PEM) for mutual TLS.</summary>
+    public string SslKeyLocation { get; set; } = "";
+
+    /// <summary><c>https</c> (default: check the broker's host name against its certificate) or <c>none</c>.</summary>
+    public string SslEndpointIdentificationAlgorithm { get; set; } = "https";
+
+    /// <summary>Extra librdkafka properties passed through unchanged (they win over the keys above).</summary>
     public Dictionary<string, string> Properties { get; set; } = [];
 
     [TomlIgnore]

@@ -65,6 +65,21 @@ public sealed class KafkaSettings(KafkaConfig config, string bootstrap, bool emb
             ["reconnect.backoff.ms"] = "100",
             ["reconnect.backoff.max.ms"] = "10000",
         };
+        var k = Config;
+        if (k.SecurityProtocol != "PLAINTEXT")
+        {
+            d["security.protocol"] = k.SecurityProtocol.ToLowerInvariant();
+            d["ssl.endpoint.identification.algorithm"] = k.SslEndpointIdentificationAlgorithm;
+        }
+        if (k.SaslMechanism.Length > 0)
+        {
+            d["sasl.mechanism"] = k.SaslMechanism;
+            if (k.SaslUsername.Length > 0) d["sasl.username"] = k.SaslUsername;
+            if (k.SaslPassword.Length > 0) d["sasl.password"] = k.SaslPassword;
+        }
+        if (k.SslCaLocation.Length > 0) d["ssl.ca.location"] = k.SslCaLocation;
+        if (k.SslCertificateLocation.Length > 0) d["ssl.certificate.location"] = k.SslCertificateLocation;
+        if (k.SslKeyLocation.Length > 0) d["ssl.key.location"] = k.SslKeyLocation;
         foreach (var (key, value) in Config.Properties) d[key] = value;
         return d;
     }

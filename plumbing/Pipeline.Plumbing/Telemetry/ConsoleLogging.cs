@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging.Console;
 
 namespace Pipeline.Plumbing.Telemetry;
 
-/// <summary>JSON lines when stdout is a pipe or a file (journald, containers), readable text on a terminal.</summary>
+/// <summary>ECS JSON lines when stderr is a pipe or a file (journald, containers, the log producer), readable text on a terminal.</summary>
 public static class ConsoleLogging
 {
     public static void Configure(ILoggingBuilder logging, LogLevel minimum = LogLevel.Information)
@@ -14,14 +14,10 @@ public static class ConsoleLogging
         // Confluent and Streamiz are chatty at Information; their warnings still come through.
         logging.AddFilter("Streamiz", LogLevel.Warning);
         logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
-        if (Console.IsOutputRedirected)
+        if (Console.IsErrorRedirected)
         {
-            logging.AddJsonConsole(o =>
-            {
-                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
-                o.UseUtcTimestamp = true;
-                o.IncludeScopes = false;
-            });
+            logging.AddConsole(o => o.FormatterName = EcsConsoleFormatter.FormatterName);
+            logging.AddConsoleFormatter<EcsConsoleFormatter, ConsoleFormatterOptions>();
         }
         else
         {
