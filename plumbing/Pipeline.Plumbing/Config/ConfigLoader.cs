@@ -40,6 +40,20 @@ public static class ConfigLoader
 
     public static LoadedConfig Parse(string text, string source)
     {
+        try
+        {
+            return ParseChecked(text, source);
+        }
+        catch (Exception e) when (e is not ConfigException and (ArgumentException or InvalidOperationException or IndexOutOfRangeException or FormatException or OverflowException))
+        {
+            // Found by fuzzing: Tomlyn can throw on some malformed text (e.g. an escape naming a
+            // surrogate code point) instead of reporting a diagnostic. It is still just a bad file.
+            throw new ConfigException(new ConfigLocation(source, 0, 0), $"not valid TOML: {e.Message}");
+        }
+    }
+
+    private static LoadedConfig ParseChecked(string text, string source)
+    {
         var document = SyntaxParser.Parse(text, source);
         if (document.HasErrors)
         {

@@ -129,3 +129,14 @@ public class ConfigLoaderTests
         Assert.Empty(BuiltInRules.Effective(off));
     }
 }
+
+public class ConfigLoaderRegressionTests
+{
+    [Fact]
+    public void AnEscapeNamingASurrogateIsAConfigErrorNotACrash()
+    {
+        // Found by the fuzzer: Tomlyn throws ArgumentOutOfRangeException on this instead of a diagnostic.
+        var e = Assert.Throws<ConfigException>(() => ConfigLoader.Parse("data_dir = \"\\uD800\"\n", "s.toml"));
+        Assert.Equal("s.toml", e.Errors[0].Location.File);
+    }
+}

@@ -11,8 +11,8 @@ namespace Pipeline.Tests.Producers.Logs;
 [Collection(LogTailerCollection.Name)]
 public class LogTailerDeliveryTests
 {
-    private static readonly Lazy<JsonSchema> LogSchema = new(() =>
-        JsonSchema.FromText(File.ReadAllText(Path.Combine(RepositoryRoot.Path, "schemas", "json", "ops.logs.v1.schema.json"))));
+    // JsonSchema.Net registers schemas globally by $id: share the one parse with the other schema tests.
+    private static readonly Lazy<JsonSchema> LogSchema = new(() => Pipeline.Tests.Schemas.SchemaConformanceTests.Schema("ops.logs.v1.schema.json"));
 
     [Fact]
     public async Task AppendedLinesArriveAsEcsLogEventsWithTheirByteOffsets()
