@@ -127,6 +127,8 @@ internal static class StageHost
         builder.Services.AddSingleton(kafka);
         if (broker is not null) builder.Services.AddHostedService(_ => new EmbeddedBrokerLifetime(broker));
         builder.Services.AddHostedService<MetricsEndpoint>();
+        if (config.Debug.Enabled)
+            builder.Services.AddHostedService(sp => new DiagnosticsEndpoint(config.Debug, config.DataDir, sp.GetRequiredService<ILogger<DiagnosticsEndpoint>>()));
         if (stages.HasFlag(Stages.Sinks))
         {
             builder.Services.AddSingleton(sp => SinkBackends.Create(config, sp.GetRequiredService<ILoggerFactory>()));

@@ -220,6 +220,18 @@ internal static class ConfigValidator
         if (c.Elasticsearch.Namespace.Length == 0 || c.Elasticsearch.Namespace.Contains('-') || c.Elasticsearch.Namespace != c.Elasticsearch.Namespace.ToLowerInvariant())
             Fail("elasticsearch.namespace", $"'elasticsearch.namespace' = \"{c.Elasticsearch.Namespace}\" must be lower case without '-' (data stream naming)");
 
+        if (c.Debug.Enabled)
+        {
+            if (!TryParseHostPort(c.Debug.Listen, out _, out _)) Fail("debug.listen", $"'debug.listen' = \"{c.Debug.Listen}\" is not host:port");
+            else if (c.Debug.Listen == c.Metrics.Listen) Fail("debug.listen", "'debug.listen' must differ from 'metrics.listen': diagnostics never share the public metrics port");
+            if (c.Debug.Token.Length < 16) Fail("debug.token", "'debug.token' must be set (at least 16 characters; use ${env:NAME}) when [debug] is enabled");
+            if (c.Debug.RateLimit < 1) Fail("debug.rate_limit", "'debug.rate_limit' must be at least 1 per minute");
+            for (int i = 0; i < c.Debug.Allow.Count; i++)
+            {
+                if (!System.Net.IPNetwork.TryParse(c.Debug.Allow[i], out _))
+                    Fail($"debug.allow[{i}]", $"'debug.allow' entry \"{c.Debug.Allow[i]}\" is not a CIDR such as 10.0.0.0/8");
+            }
+        }
         CheckDuration("alerts.resend_interval", c.Alerts.ResendInterval);
         CheckDuration("alerts.give_up_after", c.Alerts.GiveUpAfter);
         for (int i = 0; i < c.Alerts.Alertmanager.Count; i++)

@@ -63,6 +63,10 @@ public static class PipelineMetrics
     public static readonly Gauge AlertsForwardedFiring = Metrics.CreateGauge(
         "pipeline_alert_forwarder_firing", "Alerts the forwarder holds as firing and re-sends to Alertmanager.");
 
+    public static readonly Counter DebugRefusals = Metrics.CreateCounter(
+        "pipeline_debug_refusals_total", "Diagnostics endpoint requests refused, by HTTP status (401, 403, 429).",
+        new CounterConfiguration { LabelNames = ["status"] });
+
     public static readonly Counter DeliveryErrors = Metrics.CreateCounter(
         "pipeline_delivery_errors_total", "Failed deliveries that will be retried, by stage and destination.",
         new CounterConfiguration { LabelNames = ["stage", "destination"] });
