@@ -25,6 +25,8 @@ public static class ProcessorTopology
         /// <summary>Filter chains per source topic; empty by default.</summary>
         public SourceFilterChains Filters { get; init; } = new([], new Plumbing.Filters.FilterFactory());
 
+        public Microsoft.Extensions.Logging.ILogger Logger { get; init; } = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+
         /// <summary>Sources whose filtered events are also written to <c>&lt;topic&gt;.filtered</c>.</summary>
         public IReadOnlyCollection<TopicSpec> WriteFiltered { get; init; } = [];
     }
@@ -40,7 +42,7 @@ public static class ProcessorTopology
             var decoded = builder
                 .Stream<string, byte[]>(source.Name, new StringSerDes(), new ByteArraySerDes(), new EventTimeExtractor())
                 .Transform(TransformerBuilder.New<string, byte[], string, DecodedEvent>()
-                    .Transformer<DecodeTransformer>(options.Activity, options.Host)
+                    .Transformer<DecodeTransformer>(options.Activity, options.Host, options.Logger)
                     .Build(), $"decode-{source.Dataset}")
                 // Always present, so a reload can give a source a chain it did not have at startup.
                 .Transform(TransformerBuilder.New<string, DecodedEvent, string, DecodedEvent>()

@@ -49,6 +49,7 @@ public sealed class StreamProcessorService(PipelineConfig config, KafkaSettings 
         {
             Filters = Chains,
             WriteFiltered = writeFiltered,
+            Logger = _logger,
         });
         _stream = new KafkaStream(topology, StreamConfig(config, kafka, loggerFactory));
         _stream.StateChanged += (from, to) =>
@@ -88,6 +89,9 @@ public sealed class StreamProcessorService(PipelineConfig config, KafkaSettings 
         if (kafka.Embedded)
         {
             c.FetchWaitMaxMs = 10;
+            // Streamiz polls every 100 ms by default, paid on each of the two hops (source, repartition):
+            // 10 ms took alert latency from ~320 to ~120 ms here, for ~5% of a core more when idle.
+            c.PollMs = 10;
             c.SessionTimeoutMs = 6000;
             c.HeartbeatIntervalMs = 1000;
         }

@@ -76,7 +76,7 @@ internal static class StageHost
                 await KafkaReadiness.WaitUntilReachableAsync(kafka, logger, stop.Token).ConfigureAwait(false);
                 await KafkaReadiness.EnsureTopicsAsync(kafka, logger).ConfigureAwait(false);
             }
-            using var host = Build(config, kafka, broker, stages);
+            using var host = Build(config, kafka, broker, stages, serviceName);
             var services = host.Services.GetServices<IHostedService>().ToList();
             await host.StartAsync(stop.Token).ConfigureAwait(false);
             await host.WaitForShutdownAsync(stop.Token).ConfigureAwait(false);
@@ -86,7 +86,7 @@ internal static class StageHost
         {
             return 0;
         }
-        catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException or NotSupportedException or System.Reflection.TargetInvocationException)
+        catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException or System.Reflection.TargetInvocationException)
         {
             logger.LogCritical(e, "pipeline failed to start: {Error}", e.GetBaseException().Message);
             return Commands.CommonOptions.ExitFailure;
@@ -111,7 +111,7 @@ internal static class StageHost
         return broker;
     }
 
-    private static IHost Build(PipelineConfig config, KafkaSettings kafka, EmbeddedBroker? broker, Stages stages)
+    private static IHost Build(PipelineConfig config, KafkaSettings kafka, EmbeddedBroker? broker, Stages stages, string serviceName)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         ConsoleLogging.Configure(builder.Logging);
@@ -127,6 +127,8 @@ internal static class StageHost
         builder.Services.AddSingleton(kafka);
         if (broker is not null) builder.Services.AddHostedService(_ => new EmbeddedBrokerLifetime(broker));
         builder.Services.AddHostedService<MetricsEndpoint>();
+        if (stages != Stages.Broker)
+            builder.Services.AddHostedService(sp => new RuntimeHealthMonitor(config, kafka, serviceName, sp.GetRequiredService<ILogger<RuntimeHealthMonitor>>()));
         if (config.Debug.Enabled)
             builder.Services.AddHostedService(sp => new DiagnosticsEndpoint(config.Debug, config.DataDir, sp.GetRequiredService<ILogger<DiagnosticsEndpoint>>()));
         if (stages.HasFlag(Stages.Sinks))

@@ -232,6 +232,7 @@ internal static class ConfigValidator
                     Fail($"debug.allow[{i}]", $"'debug.allow' entry \"{c.Debug.Allow[i]}\" is not a CIDR such as 10.0.0.0/8");
             }
         }
+        CheckDuration("runtime_health.interval", c.RuntimeHealth.Interval);
         CheckDuration("alerts.resend_interval", c.Alerts.ResendInterval);
         CheckDuration("alerts.give_up_after", c.Alerts.GiveUpAfter);
         for (int i = 0; i < c.Alerts.Alertmanager.Count; i++)

@@ -26,6 +26,7 @@ public sealed class PipelineConfig
     public SinksConfig Sinks { get; set; } = new();
     public AlertsConfig Alerts { get; set; } = new();
     public DebugConfig Debug { get; set; } = new();
+    public RuntimeHealthConfig RuntimeHealth { get; set; } = new();
 
     /// <summary>Directory of custom filter plugin assemblies (each implements IEventFilterFactory). Default: none.</summary>
     public string PluginDir { get; set; } = "";

@@ -52,7 +52,16 @@ public sealed class KafkaSettings(KafkaConfig config, string bootstrap, bool emb
         return c;
     }
 
-    public AdminClientConfig Admin(string role) => new(Common(role));
+    public AdminClientConfig Admin(string role)
+    {
+        // The admin client refuses the .NET client's producer/consumer-only keys (dotnet.producer.*, ...).
+        var common = Common(role);
+        foreach (var key in common.Keys.ToList())
+        {
+            if (key.StartsWith("dotnet.", StringComparison.Ordinal)) common.Remove(key);
+        }
+        return new AdminClientConfig(common);
+    }
 
     /// <summary>Settings shared by every client; pass-through <c>kafka.properties</c> win.</summary>
     public Dictionary<string, string> Common(string role)

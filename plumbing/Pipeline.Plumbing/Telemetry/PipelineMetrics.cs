@@ -67,6 +67,10 @@ public static class PipelineMetrics
         "pipeline_debug_refusals_total", "Diagnostics endpoint requests refused, by HTTP status (401, 403, 429).",
         new CounterConfiguration { LabelNames = ["status"] });
 
+    public static readonly Gauge RuntimeThresholdExceeded = Metrics.CreateGauge(
+        "pipeline_runtime_threshold_exceeded", "1 while a runtime health check is over its threshold, by check.",
+        new GaugeConfiguration { LabelNames = ["check"] });
+
     public static readonly Counter DeliveryErrors = Metrics.CreateCounter(
         "pipeline_delivery_errors_total", "Failed deliveries that will be retried, by stage and destination.",
         new CounterConfiguration { LabelNames = ["stage", "destination"] });

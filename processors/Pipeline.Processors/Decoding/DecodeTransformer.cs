@@ -9,18 +9,23 @@ internal sealed class DecodeTransformer : ITransformer<string, byte[], string, D
 {
     private readonly ProcessorActivity activity;
     private readonly string host;
+    private readonly Microsoft.Extensions.Logging.ILogger logger;
 
     // Streamiz's TransformerBuilder demands new() and instantiates the type once while building the
     // topology; the running instances come from the constructor below, with the parameters given to it.
-    public DecodeTransformer() : this(null!, null!) { }
+    public DecodeTransformer() : this(null!, null!, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance) { }
 
-    public DecodeTransformer(ProcessorActivity activity, string host)
+    public DecodeTransformer(ProcessorActivity activity, string host, Microsoft.Extensions.Logging.ILogger logger)
     {
         this.activity = activity;
         this.host = host;
+        this.logger = logger;
     }
 
     private Prometheus.Counter.Child? _in;
+    // The embedded broker keeps only a few MiB per partition: a processor that falls behind would lose
+    // records without a word. A jump in offsets is that loss; count it and say so.
+    private readonly Dictionary<int, long> _lastOffset = [];
 
     public void Init(ProcessorContext<string, DecodedEvent> context) { }
 
@@ -30,6 +35,16 @@ internal sealed class DecodeTransformer : ITransformer<string, byte[], string, D
         _in ??= PipelineMetrics.EventsIn.WithLabels(ProcessorTopology.Stage, tpo.Topic);
         _in.Inc();
         activity.Touch();
+        int partition = tpo.Partition.Value;
+        long offset = tpo.Offset.Value;
+        if (_lastOffset.TryGetValue(partition, out var last) && offset > last + 1)
+        {
+            PipelineMetrics.LostRecords.WithLabels(ProcessorTopology.Stage, tpo.Topic).Inc(offset - last - 1);
+            Microsoft.Extensions.Logging.LoggerExtensions.LogError(logger,
+                "{Lost} records of {Topic}[{Partition}] were gone before the processors read them (offsets {From}-{To}); the broker dropped them (embedded broker retention?)",
+                offset - last - 1, tpo.Topic, partition, last + 1, offset - 1);
+        }
+        _lastOffset[partition] = offset;
         var decoded = EventDecoder.Decode(tpo.Topic, record.Value);
         if (decoded.IsDeadLetter)
         {
