@@ -49,7 +49,7 @@ env --default-signal=INT true 2>/dev/null || { echo "env --default-signal needs 
 
 if [[ ${NO_BUILD:-0} != 1 ]]; then
     echo "building the CLI (Release)..."
-    dotnet build -c Release cli/Pipeline.Cli -nologo -v q -clp:ErrorsOnly >/dev/null
+    dotnet build -c Release cli/Pipeline.Cli -nologo -v q -clp:ErrorsOnly
 fi
 [[ -f $DLL ]] || { echo "no $DLL; build failed?" >&2; exit 1; }
 
@@ -132,7 +132,7 @@ $RUN_CMD 2> "$WORK/run.err" > >("$PY" -u -c "$STAMPER" > "$WORK/console.out") &
 RUN_PID=$!
 B=127.0.0.1:$PORT
 for ((i = 0; i < 600; i++)); do
-    grep -q '"stream processors: RUNNING"\|stream processors: RUNNING' "$WORK/run.err" 2>/dev/null && grep -q 'tailing ' "$WORK/run.err" && break
+    grep -q 'stream processors: RUNNING' "$WORK/run.err" 2>/dev/null && grep -q 'tailing ' "$WORK/run.err" && break
     kill -0 "$RUN_PID" 2>/dev/null || { echo "pipeline run exited:" >&2; cat "$WORK/run.err" >&2; exit 1; }
     sleep 0.1
 done

@@ -55,7 +55,7 @@ env --default-signal=INT true 2>/dev/null || { echo "env --default-signal needs 
 
 if [[ ${NO_BUILD:-0} != 1 ]]; then
     echo "building the CLI (Release)..."
-    dotnet build -c Release cli/Pipeline.Cli -nologo -v q -clp:ErrorsOnly >/dev/null
+    dotnet build -c Release cli/Pipeline.Cli -nologo -v q -clp:ErrorsOnly
 fi
 [[ -f $DLL ]] || { echo "no $DLL; build failed?" >&2; exit 1; }
 
@@ -87,7 +87,7 @@ if [[ ! -s $FILE ]]; then
     mv "$FILE.tmp" "$FILE"
 fi
 if [[ $KCAT_JSON == 1 && ! -s $JSONFILE ]]; then
-    # The same lines wrapped the way the agent encodes them (see LogEventEncoder), ~370 bytes per record,
+    # The same lines wrapped the way the agent encodes them (see LogEventEncoder), ~400 bytes per record with this path,
     # so kcat can also be measured shipping the same bytes the agent ships.
     echo "generating $JSONFILE (agent-shaped JSON records)..."
     awk -v path="$FILE" -v host="$HOST" 'BEGIN { srand(7); off = 0 }
@@ -327,7 +327,7 @@ if "agent" in med and "kcat" in med:
     print(f"  peak RSS:                                    {a[3] / k[3]:.1f}x")
     if "kcat-json" in med:
         j = med["kcat-json"]
-        print(f"  vs kcat-json (same ~370 B records): throughput {j[0] / a[0]:.3f} (shipping phase {j[0] / a[1]:.3f}), CPU {a[2] / j[2]:.1f}x, RSS {a[3] / j[3]:.1f}x")
+        print(f"  vs kcat-json (agent-shaped ~400 B JSON records): throughput {j[0] / a[0]:.3f} (shipping phase {j[0] / a[1]:.3f}), CPU {a[2] / j[2]:.1f}x, RSS {a[3] / j[3]:.1f}x")
 PYEOF
 
 {
