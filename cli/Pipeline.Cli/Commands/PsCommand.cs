@@ -4,8 +4,6 @@ using System.Globalization;
 using Pipeline.Plumbing.Config;
 using Pipeline.Plumbing.Expressions;
 using Pipeline.Producers.Process;
-using Pipeline.Schemas.Events;
-using Spectre.Console;
 
 namespace Pipeline.Cli.Commands;
 
@@ -90,14 +88,14 @@ internal static class PsCommand
                 parse.GetValue(highlight) ?? options.CpuHighlight);
             if (every is null)
             {
-                view.Print(watching: false);
+                view.Print(watching: false, DefaultWatch);
                 return 0;
             }
             try
             {
                 while (true)
                 {
-                    view.Print(watching: true, every);
+                    view.Print(watching: true, every.Value);
                     await Task.Delay(every.Value, cancellationToken).ConfigureAwait(false);
                 }
             }
@@ -139,151 +137,5 @@ internal static class PsCommand
         Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"processes={processes} iterations={iterations} cold_median_ms={cold[cold.Count / 2]:0.00} cold_min_ms={cold[0]:0.00} warm_median_ms={warm[warm.Count / 2]:0.00} warm_min_ms={warm[0]:0.00}"));
         return 0;
-    }
-
-    /// <summary>Renders snapshots as a table (or tree, or JSON). Only presentation: selection lives in <see cref="ProcessListing"/>.</summary>
-    private sealed class PsView
-    {
-        private readonly ProcessCollector _collector;
-        private readonly Expression? _filter;
-        private readonly ProcessSort _order;
-        private readonly bool _tree;
-        private readonly bool _json;
-        private readonly double _highlight;
-        private readonly ProcessEventEncoder _encoder;
-        private readonly StringWriter _buffer = new();
-        private readonly IAnsiConsole _console;
-
-        public PsView(ProcessCollector collector, string host, Expression? filter, ProcessSort order, bool tree, bool json, double highlight)
-        {
-            _collector = collector;
-            _filter = filter;
-            _order = order;
-            _tree = tree;
-            _json = json;
-            _highlight = highlight;
-            _encoder = new ProcessEventEncoder(host);
-            _console = CreateConsole(_buffer);
-        }
-
-        public void Print(bool watching, TimeSpan? every = null)
-        {
-            var snapshot = _collector.Sample();
-            var rows = ProcessListing.Rows(snapshot.Processes, _filter, _order, _tree);
-            if (_json)
-            {
-                var documents = new List<ProcessEvent>(rows.Count);
-                foreach (var row in rows) documents.Add(_encoder.Sample(row.Process, snapshot.Time));
-                using var stdout = Console.OpenStandardOutput();
-                System.Text.Json.JsonSerializer.Serialize(stdout, documents, SnapshotJsonContext.Default.ListProcessEvent);
-                stdout.Write("\n"u8);
-                return;
-            }
-            if (watching)
-            {
-                if (!Console.IsOutputRedirected) Console.Out.Write("\e[H\e[2J"); // home, clear: refresh in place
-                _console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-                    $"{snapshot.Time.ToLocalTime():HH:mm:ss}  {snapshot.Processes.Count} processes, {rows.Count} shown, load {snapshot.Host.Load1:0.00}, every {Duration.Format(every ?? DefaultWatch)} (Ctrl-C to stop)")));
-            }
-            _console.Write(Table(rows, snapshot));
-            // Spectre pads every cell to its column's width; a ps line ends with its command.
-            var output = Console.Out;
-            foreach (var line in _buffer.ToString().AsSpan().EnumerateLines())
-            {
-                if (!line.IsEmpty) output.WriteLine(line.TrimEnd(' '));
-            }
-            output.Flush();
-            _buffer.GetStringBuilder().Clear();
-        }
-
-        private Table Table(List<ListingRow> rows, ProcessSnapshot snapshot)
-        {
-            bool containers = false;
-            foreach (var row in rows) containers |= row.Process.Cgroup.ContainerId is not null;
-            var table = new Table().Border(TableBorder.None).ShowHeaders();
-            table.AddColumn(new TableColumn("PID").RightAligned().NoWrap());
-            table.AddColumn(new TableColumn("PPID").RightAligned().NoWrap());
-            table.AddColumn(new TableColumn("USER").NoWrap());
-            table.AddColumn(new TableColumn("%CPU").RightAligned().NoWrap());
-            table.AddColumn(new TableColumn("%MEM").RightAligned().NoWrap());
-            table.AddColumn(new TableColumn("RSS").RightAligned().NoWrap());
-            table.AddColumn(new TableColumn("STAT").NoWrap());
-            table.AddColumn(new TableColumn("START").NoWrap());
-            if (containers) table.AddColumn(new TableColumn("CONTAINER").NoWrap());
-            table.AddColumn(new TableColumn("COMMAND").NoWrap());
-            var prefix = new List<bool>(); // per depth: does a later sibling follow (draw a bar)?
-            var today = snapshot.Time.ToLocalTime().Date;
-            foreach (var row in rows)
-            {
-                var p = row.Process;
-                bool hot = p.CpuPct > _highlight;
-                var style = hot ? new Style(Color.Red, decoration: Decoration.Bold) : row.Matched ? Style.Plain : new Style(decoration: Decoration.Dim);
-                var cells = new List<Text>
-                {
-                    new(p.Pid.ToString(CultureInfo.InvariantCulture), style),
-                    new(p.Ppid.ToString(CultureInfo.InvariantCulture), style),
-                    new(p.User ?? "?", style),
-                    new(p.CpuPct.ToString("0.0", CultureInfo.InvariantCulture), style),
-                    new(p.MemoryPct.ToString("0.0", CultureInfo.InvariantCulture), style),
-                    new(Size(p.RssBytes), style),
-                    new(ProcessFieldSource.StateText(p.State), style),
-                    new(Start(p.Start, today), style),
-                };
-                if (containers) cells.Add(new Text(p.Cgroup.ContainerId is { } id ? id[..12] : "", style));
-                var command = _tree ? TreePrefix(prefix, row) + p.DisplayCommand : p.DisplayCommand;
-                cells.Add(new Text(command, style));
-                table.AddRow(cells);
-            }
-            return table;
-        }
-
-        private static string TreePrefix(List<bool> bars, ListingRow row)
-        {
-            while (bars.Count > row.Depth) bars.RemoveAt(bars.Count - 1);
-            var prefix = new System.Text.StringBuilder();
-            for (int i = 0; i < row.Depth; i++)
-            {
-                // bars[k]: the ancestor at depth k has a later sibling, so its line continues down.
-                if (i < row.Depth - 1) prefix.Append(bars[i + 1] ? "│  " : "   ");
-                else prefix.Append(row.IsLastSibling ? "└─ " : "├─ ");
-            }
-            if (bars.Count == row.Depth) bars.Add(!row.IsLastSibling);
-            return prefix.ToString();
-        }
-
-        private static string Start(DateTimeOffset start, DateTime today)
-        {
-            var local = start.ToLocalTime();
-            return local.Date == today ? local.ToString("HH:mm:ss", CultureInfo.InvariantCulture) : local.ToString("MMM dd", CultureInfo.InvariantCulture);
-        }
-
-        private static int SafeWindowWidth()
-        {
-            try { return Console.WindowWidth; }
-            catch (IOException) { return 80; }
-        }
-
-        internal static string Size(long bytes) => bytes switch
-        {
-            >= 1L << 30 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 30):0.0}G"),
-            >= 1L << 20 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 20):0.0}M"),
-            >= 1L << 10 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 10):0}K"),
-            _ => bytes.ToString(CultureInfo.InvariantCulture),
-        };
-
-        private static IAnsiConsole CreateConsole(TextWriter output)
-        {
-            // NO_COLOR (no-color.org): set and not empty turns colour off, as does output that is not a terminal.
-            bool color = !Console.IsOutputRedirected && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"));
-            var console = AnsiConsole.Create(new AnsiConsoleSettings
-            {
-                Ansi = color ? AnsiSupport.Yes : AnsiSupport.No,
-                ColorSystem = color ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
-                Out = new AnsiConsoleOutput(output),
-            });
-            // A pipe gets whole command lines, as ps does; a terminal gets lines cut at its width.
-            console.Profile.Width = Console.IsOutputRedirected ? 100_000 : Math.Max(40, SafeWindowWidth());
-            return console;
-        }
     }
 }
