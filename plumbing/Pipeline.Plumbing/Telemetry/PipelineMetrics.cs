@@ -67,7 +67,7 @@ public static class PipelineMetrics
         new CounterConfiguration { LabelNames = ["file"] });
 
     public static readonly Gauge ProcessesSeen = Metrics.CreateGauge(
-        "pipeline_process_count", "Processes visible in the last sample.");
+        "pipeline_processes", "Processes visible in the last sample.");
 
     public static readonly Gauge ProcessSampleSeconds = Metrics.CreateGauge(
         "pipeline_process_sample_duration_seconds", "Time the last process sample took to read /proc.");
