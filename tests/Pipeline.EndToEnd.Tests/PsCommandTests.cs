@@ -110,14 +110,14 @@ public class PsCommandTests
         if (Peers.MissingReason("setpriv", "util-linux") is { } reason) Assert.Skip(reason);
         string[] asNobody = ["HOME=/tmp", "PATH=/usr/bin:/bin", "DOTNET_CLI_TELEMETRY_OPTOUT=1", "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "dotnet", PipelineProcess.Dll];
 
-        // Without root, another user's /proc/PID/io, fd and exe are refused: the rest is still shown.
+        // Without root, another user's /proc/PID/io and exe are refused: the rest is still shown.
         var partial = await Peers.RunAsync("env", ["-i", .. asNobody, "ps", "--json", "--filter", "pid==1"]);
         Assert.True(partial.ExitCode == 0, partial.ToString());
         var init = JsonDocument.Parse(partial.Stdout).RootElement.EnumerateArray().Single().GetProperty("process");
         Assert.Equal(1, init.GetProperty("pid").GetInt32());
         Assert.True(init.GetProperty("name").GetString()!.Length > 0);
         Assert.False(init.TryGetProperty("io", out _));
-        Assert.False(init.TryGetProperty("fd_count", out _));
+        Assert.False(init.TryGetProperty("executable", out _));
 
         // A procfs mounted with hidepid=invisible shows a user only their own processes.
         using var dir = new TempDirectory();

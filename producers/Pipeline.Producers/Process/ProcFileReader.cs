@@ -48,8 +48,14 @@ public sealed unsafe partial class ProcFileReader
 
     public int Length { get; private set; }
 
-    /// <summary>Reads <c>{root}/{pid}/{file}</c> whole (file is e.g. <c>"stat"u8</c>); <paramref name="pid"/> 0 reads <c>{root}/{file}</c>.</summary>
-    public ReadOutcome Read(int pid, ReadOnlySpan<byte> file, int maxBytes = 1 << 20)
+    /// <summary>
+    /// Reads <c>{root}/{pid}/{file}</c> whole (file is e.g. <c>"stat"u8</c>); <paramref name="pid"/> 0 reads
+    /// <c>{root}/{file}</c>. With <paramref name="shortReadIsEnd"/>, a read that does not fill the buffer is
+    /// taken as the end of the file, saving the second read() that would return 0. That holds for the
+    /// per-process files (stat, status, io, cgroup: generated whole on the first read; cmdline), not for
+    /// record-by-record files such as <c>/proc/vmstat</c>, which may stop short of a record that did not fit.
+    /// </summary>
+    public ReadOutcome Read(int pid, ReadOnlySpan<byte> file, int maxBytes = 1 << 20, bool shortReadIsEnd = false)
     {
         Length = 0;
         Span<byte> path = stackalloc byte[PathMax];
@@ -76,6 +82,7 @@ public sealed unsafe partial class ProcFileReader
                 }
                 if (n == 0) return ReadOutcome.Ok;
                 Length += (int)n;
+                if (shortReadIsEnd && Length < _buffer.Length) return ReadOutcome.Ok;
             }
         }
         finally
@@ -100,12 +107,28 @@ public sealed unsafe partial class ProcFileReader
         return ReadOutcome.Ok;
     }
 
-    /// <summary>Counts the entries of a directory such as <c>/proc/PID/fd</c> (without <c>.</c> and <c>..</c>).</summary>
+    /// <summary>
+    /// Counts the entries of a directory such as <c>/proc/PID/fd</c> (without <c>.</c> and <c>..</c>).
+    /// Since Linux 6.2, stat() of <c>/proc/PID/fd</c> gives the count as its size: one call instead of
+    /// listing every descriptor. A size of 0 (older kernels) falls back to listing.
+    /// </summary>
     public ReadOutcome CountEntries(int pid, ReadOnlySpan<byte> directory, out int count)
     {
         count = 0;
         Span<byte> path = stackalloc byte[PathMax];
         if (!BuildPath(path, pid, directory)) return ReadOutcome.Failed;
+        Span<byte> statx = stackalloc byte[256];
+        int rc;
+        fixed (byte* p = path)
+        fixed (byte* b = statx)
+            rc = StatX(AtFdCwd, p, 0, StatxSize, b);
+        if (rc != 0) return Classify(Marshal.GetLastPInvokeError());
+        long size = BitConverter.ToInt64(statx[40..]);
+        if (size > 0)
+        {
+            count = (int)size;
+            return ReadOutcome.Ok;
+        }
         nint dir;
         fixed (byte* p = path) dir = OpenDir(p);
         if (dir == 0) return Classify(Marshal.GetLastPInvokeError());
@@ -206,6 +229,12 @@ public sealed unsafe partial class ProcFileReader
 
     [LibraryImport("libc", EntryPoint = "readlink", SetLastError = true)]
     private static partial nint ReadLinkNative(byte* path, byte* buffer, nint size);
+
+    private const int AtFdCwd = -100;
+    private const uint StatxSize = 0x200;
+
+    [LibraryImport("libc", EntryPoint = "statx", SetLastError = true)]
+    private static partial int StatX(int dirfd, byte* path, int flags, uint mask, byte* buffer);
 
     [LibraryImport("libc", EntryPoint = "opendir", SetLastError = true)]
     private static partial nint OpenDir(byte* path);

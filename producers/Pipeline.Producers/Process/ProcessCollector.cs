@@ -5,6 +5,28 @@ using Pipeline.Plumbing.Telemetry;
 
 namespace Pipeline.Producers.Process;
 
+/// <summary>
+/// What the collector reads besides <c>/proc/PID/stat</c> (pid, parent, name, state, CPU, memory, start),
+/// which it always reads. Each part costs a file per process; <c>pipeline ps</c> reads only what it
+/// shows or filters on, the agent reads everything.
+/// </summary>
+[Flags]
+public enum ProcessDetail
+{
+    None = 0,
+    /// <summary>User (<c>status</c>) and command line (<c>cmdline</c>).</summary>
+    Identity = 1,
+    /// <summary>The executable (<c>exe</c> link).</summary>
+    Executable = 2,
+    /// <summary>Cgroup, container, pod and systemd unit (<c>cgroup</c>), and the label rules.</summary>
+    Cgroup = 4,
+    /// <summary>Bytes read and written (<c>io</c>).</summary>
+    Io = 8,
+    /// <summary>Open file descriptors (<c>fd</c>).</summary>
+    Fds = 16,
+    All = Identity | Executable | Cgroup | Io | Fds,
+}
+
 /// <summary>Machine-wide numbers read with every sample.</summary>
 public sealed record HostTotals(int Cpus, long MemoryTotalBytes, long MemoryAvailableBytes, DateTimeOffset BootTime, double UptimeSeconds, double Load1, double Load5, double Load15);
 
@@ -58,9 +80,14 @@ public sealed partial class ProcessCollector
     private int _cpus = 1;
     private int _generation;
     private bool _baselineTaken;
+    private long _lastTaskCount = -1;
+    private long _lastPid = -1;
 
-    public ProcessCollector(string procRoot = "/proc", LabelRules? rules = null, UserNames? users = null)
+    private readonly ProcessDetail _detail;
+
+    public ProcessCollector(string procRoot = "/proc", LabelRules? rules = null, UserNames? users = null, ProcessDetail detail = ProcessDetail.All)
     {
+        _detail = detail;
         _reader = new ProcFileReader(procRoot);
         _rules = rules ?? LabelRules.None;
         _users = users ?? new UserNames();
@@ -90,10 +117,11 @@ public sealed partial class ProcessCollector
         s.Time = DateTimeOffset.UtcNow;
         s.Host = ReadHost();
         _generation++;
+        TasksChanged();
         _reader.ListPids(_pids);
         foreach (int pid in _pids)
         {
-            var record = ReadProcess(pid, s, full: true);
+            var record = ReadProcess(pid, s);
             if (record is not null) s.Processes.Add(record);
         }
         foreach (var (pid, record) in _live)
@@ -120,6 +148,9 @@ public sealed partial class ProcessCollector
         s.Hidden = 0;
         s.Time = DateTimeOffset.UtcNow;
         if (!_baselineTaken) return Sample();
+        // Listing /proc costs a dentry per process. When no task was created (the last pid handed out is
+        // the same) and none ended (the task count is the same), nothing can have started or exited.
+        if (!TasksChanged()) return s;
         // New processes' first CPU figure is their average since start, which needs the current uptime.
         if (_reader.Read(0, "uptime"u8) == ReadOutcome.Ok) s.Host = s.Host with { UptimeSeconds = ProcStatParser.ParseUptime(_reader.Data) };
         _reader.ListPids(_pids);
@@ -127,7 +158,7 @@ public sealed partial class ProcessCollector
         foreach (int pid in _pids)
         {
             _pidSet.Add(pid);
-            if (!_live.ContainsKey(pid)) ReadProcess(pid, s, full: true);
+            if (!_live.ContainsKey(pid)) ReadProcess(pid, s);
         }
         foreach (var (pid, _) in _live)
         {
@@ -135,6 +166,23 @@ public sealed partial class ProcessCollector
         }
         RetireGone(s);
         return s;
+    }
+
+    // "/proc/loadavg": "0.50 0.40 0.30 2/417 4242": runnable/total tasks, then the last pid handed out.
+    private bool TasksChanged()
+    {
+        if (_reader.Read(0, "loadavg"u8, shortReadIsEnd: true) != ReadOutcome.Ok) return true;
+        var data = _reader.Data;
+        int slash = data.IndexOf((byte)'/');
+        int space = data.TrimEnd((byte)'\n').LastIndexOf((byte)' ');
+        if (slash < 0 || space < slash
+            || !System.Buffers.Text.Utf8Parser.TryParse(data[(slash + 1)..], out long tasks, out _)
+            || !System.Buffers.Text.Utf8Parser.TryParse(data[(space + 1)..], out long lastPid, out _))
+            return true;
+        bool changed = tasks != _lastTaskCount || lastPid != _lastPid;
+        _lastTaskCount = tasks;
+        _lastPid = lastPid;
+        return changed;
     }
 
     /// <summary>The last known state of a live or recently exited process (to say who an OOM kill hit).</summary>
@@ -150,9 +198,9 @@ public sealed partial class ProcessCollector
         }
     }
 
-    private ProcessRecord? ReadProcess(int pid, ProcessSnapshot s, bool full)
+    private ProcessRecord? ReadProcess(int pid, ProcessSnapshot s)
     {
-        var outcome = _reader.Read(pid, "stat"u8);
+        var outcome = _reader.Read(pid, "stat"u8, shortReadIsEnd: true);
         if (outcome != ReadOutcome.Ok)
         {
             if (outcome == ReadOutcome.Gone) Race(s);
@@ -213,7 +261,7 @@ public sealed partial class ProcessCollector
         r.ReadAt = readAt;
 
         if (refresh && !ReadMetadata(r)) { Race(s); return null; }
-        if (full && !ReadUsage(r)) { Race(s); return null; }
+        if (!ReadUsage(r)) { Race(s); return null; }
 
         r.Generation = _generation;
         if (isNew)
@@ -228,36 +276,41 @@ public sealed partial class ProcessCollector
     private bool ReadMetadata(ProcessRecord r)
     {
         int pid = r.Pid;
-        var outcome = _reader.Read(pid, "status"u8, 16 * 1024);
-        if (outcome == ReadOutcome.Ok)
+        ReadOutcome outcome;
+        if ((_detail & ProcessDetail.Identity) != 0)
         {
-            int uid = ProcStatParser.ParseEffectiveUid(_reader.Data);
-            if (uid != r.Uid || r.User is null)
+            outcome = _reader.Read(pid, "status"u8, 16 * 1024, shortReadIsEnd: true);
+            if (outcome == ReadOutcome.Ok)
             {
-                r.Uid = uid;
-                r.User = uid >= 0 ? _users.NameOf(uid) : null;
+                int uid = ProcStatParser.ParseEffectiveUid(_reader.Data);
+                if (uid != r.Uid || r.User is null)
+                {
+                    r.Uid = uid;
+                    r.User = uid >= 0 ? _users.NameOf(uid) : null;
+                }
+            }
+            else if (outcome == ReadOutcome.Gone && !_reader.Exists(pid)) return false;
+            else if (outcome != ReadOutcome.Gone) _deniedStatus.Inc();
+
+            if (r.IsKernelThread)
+            {
+                r.CommandLine = null;
+                r.Args = null;
+            }
+            else
+            {
+                outcome = _reader.Read(pid, "cmdline"u8, shortReadIsEnd: true);
+                if (outcome == ReadOutcome.Gone && !_reader.Exists(pid)) return false;
+                SetCommandLine(r, outcome == ReadOutcome.Ok ? _reader.Data : default);
             }
         }
-        else if (outcome == ReadOutcome.Gone && !_reader.Exists(pid)) return false;
-        else if (outcome != ReadOutcome.Gone) _deniedStatus.Inc();
-
-        if (r.IsKernelThread)
+        // exe is unreadable for zombies and, without root, for other users' processes.
+        if ((_detail & ProcessDetail.Executable) != 0 && !r.IsKernelThread && _reader.ReadLink(pid, "exe"u8, out var exe) == ReadOutcome.Ok) r.Executable = exe;
+        if ((_detail & ProcessDetail.Cgroup) != 0)
         {
-            r.CommandLine = null;
-            r.Args = null;
-            r.Executable = null;
+            if (_reader.Read(pid, "cgroup"u8, 64 * 1024, shortReadIsEnd: true) == ReadOutcome.Ok) r.Cgroup = _cgroups.Lookup(_reader.Data);
+            r.Labels = _rules.LabelsFor(r);
         }
-        else
-        {
-            outcome = _reader.Read(pid, "cmdline"u8);
-            if (outcome == ReadOutcome.Gone && !_reader.Exists(pid)) return false;
-            SetCommandLine(r, outcome == ReadOutcome.Ok ? _reader.Data : default);
-            // exe is unreadable for zombies and, without root, for other users' processes.
-            if (_reader.ReadLink(pid, "exe"u8, out var exe) == ReadOutcome.Ok) r.Executable = exe;
-        }
-
-        if (_reader.Read(pid, "cgroup"u8, 64 * 1024) == ReadOutcome.Ok) r.Cgroup = _cgroups.Lookup(_reader.Data);
-        r.Labels = _rules.LabelsFor(r);
         return true;
     }
 
@@ -288,7 +341,26 @@ public sealed partial class ProcessCollector
     private bool ReadUsage(ProcessRecord r)
     {
         int pid = r.Pid;
-        var outcome = _reader.Read(pid, "io"u8);
+        if ((_detail & ProcessDetail.Io) != 0)
+        {
+            var io = _reader.Read(pid, "io"u8, shortReadIsEnd: true);
+            if (io == ReadOutcome.Gone && !_reader.Exists(pid)) return false;
+            ReadIo(r, io);
+        }
+        if ((_detail & ProcessDetail.Fds) == 0) return true;
+        var outcome = _reader.CountEntries(pid, "fd"u8, out int fds);
+        if (outcome == ReadOutcome.Ok) r.FdCount = fds;
+        else
+        {
+            r.FdCount = null;
+            if (outcome == ReadOutcome.Gone && !_reader.Exists(pid)) return false;
+            if (outcome == ReadOutcome.Denied) _deniedFd.Inc();
+        }
+        return true;
+    }
+
+    private void ReadIo(ProcessRecord r, ReadOutcome outcome)
+    {
         if (outcome == ReadOutcome.Ok
             && ProcStatParser.TryParseKeyed(_reader.Data, "read_bytes:"u8, out long read)
             && ProcStatParser.TryParseKeyed(_reader.Data, "write_bytes:"u8, out long written))
@@ -300,19 +372,9 @@ public sealed partial class ProcessCollector
         {
             r.ReadBytes = null;
             r.WriteBytes = null;
-            if (outcome == ReadOutcome.Gone && !_reader.Exists(pid)) return false;
             // A zombie has no io to report; for a live process this is another user's process without root.
             if (outcome == ReadOutcome.Denied) _deniedIo.Inc();
         }
-        outcome = _reader.CountEntries(pid, "fd"u8, out int fds);
-        if (outcome == ReadOutcome.Ok) r.FdCount = fds;
-        else
-        {
-            r.FdCount = null;
-            if (outcome == ReadOutcome.Gone && !_reader.Exists(pid)) return false;
-            if (outcome == ReadOutcome.Denied) _deniedFd.Inc();
-        }
-        return true;
     }
 
     private void RetireGone(ProcessSnapshot s)

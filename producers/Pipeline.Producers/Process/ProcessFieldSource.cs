@@ -56,6 +56,26 @@ public readonly struct ProcessFieldSource(ProcessRecord process) : IFieldSource
         return FieldValue.Missing;
     }
 
+    /// <summary>What the collector must read for <paramref name="expression"/> to see every field it names.</summary>
+    public static ProcessDetail DetailFor(Expression expression)
+    {
+        var detail = ProcessDetail.None;
+        foreach (var field in expression.Fields) detail |= DetailFor(field);
+        return detail;
+    }
+
+    private static ProcessDetail DetailFor(FieldPath path) => path.Text switch
+    {
+        "exe" or "process.executable" => ProcessDetail.Executable,
+        "cmdline" or "command" or "args" or "process.command_line" or "user" or "user.name" or "uid" or "user.id" => ProcessDetail.Identity,
+        "cgroup" or "unit" or "container" or "container.id" or "container.runtime" or "pod" or "orchestrator.resource.id" => ProcessDetail.Cgroup,
+        "fd" or "fds" or "process.fd_count" => ProcessDetail.Fds,
+        "read_bytes" or "write_bytes" or "process.io.read_bytes" or "process.io.write_bytes" => ProcessDetail.Io,
+        // Labels come from rules that may match on the command line and user as well as the cgroup.
+        _ when path.Segments[0] is "label" or "labels" => ProcessDetail.Cgroup | ProcessDetail.Identity,
+        _ => ProcessDetail.None,
+    };
+
     // Interned one-letter strings: the state is compared often and must not allocate.
     private static readonly string[] States = BuildStates();
 

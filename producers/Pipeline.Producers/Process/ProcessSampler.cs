@@ -119,6 +119,9 @@ public sealed class ProcessSampler : BackgroundService
         var snapshot = collector.Sample();
         PipelineMetrics.ProcessSampleSeconds.Set(Stopwatch.GetElapsedTime(started).TotalSeconds);
         PublishLifecycle(snapshot, publisher);
+        // The cgroups whose OOM counters are read: those processes run in, renewed with every sample.
+        _cgroups.Clear();
+        collector.UnifiedCgroups(_cgroups);
         Select(snapshot.Processes);
         foreach (var p in _selected)
             publisher.Publish(SpoolKind.Sample, _key, EventSerializer.Serialize(_encoder.Sample(p, snapshot.Time)));
@@ -141,6 +144,10 @@ public sealed class ProcessSampler : BackgroundService
 
     private void PublishLifecycle(ProcessSnapshot snapshot, SpoolingProducer publisher)
     {
+        foreach (var p in snapshot.Started)
+        {
+            if (p.Cgroup.UnifiedPath is { } cgroup) _cgroups.Add(cgroup);
+        }
         foreach (var p in snapshot.Exited)
         {
             if (_where.Matches(new ProcessFieldSource(p)))
@@ -155,8 +162,6 @@ public sealed class ProcessSampler : BackgroundService
 
     private void PollOom(ProcessCollector collector, OomWatcher oom, SpoolingProducer publisher)
     {
-        _cgroups.Clear();
-        collector.UnifiedCgroups(_cgroups);
         _kills.Clear();
         oom.Poll(_cgroups, _kills);
         foreach (var kill in _kills)
