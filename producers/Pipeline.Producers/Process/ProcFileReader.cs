@@ -39,6 +39,22 @@ public sealed unsafe partial class ProcFileReader
     {
         Root = procRoot.TrimEnd('/');
         _root = Encoding.UTF8.GetBytes(Root + "/");
+        _isProcFs = IsProcFs(_root);
+    }
+
+    private readonly bool _isProcFs;
+
+    // Only procfs reports a directory's entry count as its size; any other filesystem (a test's fake tree) does not.
+    private static bool IsProcFs(byte[] root)
+    {
+        const long ProcSuperMagic = 0x9fa0;
+        Span<byte> path = stackalloc byte[root.Length + 1];
+        root.CopyTo(path);
+        path[^1] = 0;
+        Span<byte> buffer = stackalloc byte[128]; // struct statfs; f_type comes first
+        fixed (byte* p = path)
+        fixed (byte* b = buffer)
+            return StatFs(p, b) == 0 && *(long*)b == ProcSuperMagic;
     }
 
     public string Root { get; }
@@ -117,17 +133,20 @@ public sealed unsafe partial class ProcFileReader
         count = 0;
         Span<byte> path = stackalloc byte[PathMax];
         if (!BuildPath(path, pid, directory)) return ReadOutcome.Failed;
-        Span<byte> statx = stackalloc byte[256];
-        int rc;
-        fixed (byte* p = path)
-        fixed (byte* b = statx)
-            rc = StatX(AtFdCwd, p, 0, StatxSize, b);
-        if (rc != 0) return Classify(Marshal.GetLastPInvokeError());
-        long size = BitConverter.ToInt64(statx[40..]);
-        if (size > 0)
+        if (_isProcFs)
         {
-            count = (int)size;
-            return ReadOutcome.Ok;
+            Span<byte> statx = stackalloc byte[256];
+            int rc;
+            fixed (byte* p = path)
+            fixed (byte* b = statx)
+                rc = StatX(AtFdCwd, p, 0, StatxSize, b);
+            if (rc != 0) return Classify(Marshal.GetLastPInvokeError());
+            long size = BitConverter.ToInt64(statx[40..]);
+            if (size > 0)
+            {
+                count = (int)size;
+                return ReadOutcome.Ok;
+            }
         }
         nint dir;
         fixed (byte* p = path) dir = OpenDir(p);
@@ -235,6 +254,9 @@ public sealed unsafe partial class ProcFileReader
 
     [LibraryImport("libc", EntryPoint = "statx", SetLastError = true)]
     private static partial int StatX(int dirfd, byte* path, int flags, uint mask, byte* buffer);
+
+    [LibraryImport("libc", EntryPoint = "statfs")]
+    private static partial int StatFs(byte* path, byte* buffer);
 
     [LibraryImport("libc", EntryPoint = "opendir", SetLastError = true)]
     private static partial nint OpenDir(byte* path);
