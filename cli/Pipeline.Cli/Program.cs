@@ -3,12 +3,13 @@ using Pipeline.Cli.Commands;
 
 var root = new RootCommand("""
     Pipeline: a host observability event pipeline.
-    Edge producers tail logs (and, later, processes and probes) into Kafka; stream processors apply
+    Edge producers tail logs and sample processes into Kafka; stream processors apply
     threshold rules and emit alerts; sinks write everything to Elasticsearch and serve Prometheus metrics.
 
     Start here:
       pipeline run                       everything in one process, on an embedded Kafka broker
       pipeline config check my.toml      validate a config and print it with defaults filled in
+      pipeline ps --tree                 the process table, from /proc
     """)
 {
     RunCommand.Create(),
@@ -16,6 +17,8 @@ var root = new RootCommand("""
     ProcessCommand.Create(),
     SinkCommand.Create(),
     BrokerCommand.Create(),
+    PsCommand.Create(),
+    SnapshotCommand.Create(),
     ConfigCommand.Create(),
     VersionCommand.Create(),
 };

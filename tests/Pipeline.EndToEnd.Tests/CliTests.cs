@@ -46,9 +46,9 @@ public class CliTests
     [Fact]
     public async Task HelpTeachesEachCommandWithAnExample()
     {
-        foreach (var command in new[] { "run", "agent", "process", "sink", "broker", "version" })
+        foreach (var command in new[] { "run", "agent", "process", "sink", "broker", "version", "ps", "snapshot", "snapshot export" })
         {
-            var r = await PipelineProcess.RunAsync(command, "--help");
+            var r = await PipelineProcess.RunAsync([.. command.Split(' '), "--help"]);
             Assert.Equal(0, r.ExitCode);
             Assert.Contains("Examples:", r.Stdout);
             Assert.Contains($"pipeline {command}", r.Stdout);

@@ -10,7 +10,7 @@ namespace Pipeline.EndToEnd.Tests;
 /// </summary>
 public class PipelineRunTests
 {
-    private static string Config(TempDirectory dir, int metricsPort, Uri elasticsearch, int threshold = 5) => $$$"""
+    private static string Config(TempDirectory dir, int metricsPort, Uri elasticsearch, int threshold = 5, bool processes = true) => $$$"""
         data_dir = "{{{dir.File("data")}}}"
         host_name = "e2e-host"
 
@@ -21,6 +21,9 @@ public class PipelineRunTests
         paths = ["{{{dir.File("logs")}}}/*.log"]
         start_at = "beginning"
         scan_interval = "100ms"
+
+        [process]
+        enabled = {{{(processes ? "true" : "false")}}}
 
         [processors]
         default_rules = false
@@ -113,8 +116,15 @@ public class PipelineRunTests
         await Eventually.Get(() => Task.FromResult<IReadOnlyList<StoredDocument>?>(es.Documents("logs-ops.alerts-default")),
             d => d?.Count >= 1, TimeSpan.FromSeconds(30), "the alert in Elasticsearch");
 
+        // The process producer runs in `pipeline run` too: its samples land in their own data stream.
+        var samples = await Eventually.Get(() => Task.FromResult<IReadOnlyList<StoredDocument>?>(es.Documents("metrics-ops.process-default")),
+            d => d?.Count >= 1, TimeSpan.FromSeconds(30), "process samples in Elasticsearch");
+        Assert.All(samples, d => Assert.Equal("e2e-host", d.Source.GetProperty("host").GetProperty("name").GetString()));
+        Assert.Contains(samples, d => d.Source.GetProperty("process").GetProperty("pid").GetInt32() == pipeline.Id);
+
         Assert.Equal(0, await pipeline.StopAsync(PipelineProcess.SigTerm));
         Assert.Contains("log tailer stopped", pipeline.Stderr);
+        Assert.Contains("process sampler stopped", pipeline.Stderr);
     }
 
     [Fact]
@@ -124,7 +134,8 @@ public class PipelineRunTests
         Directory.CreateDirectory(dir.File("logs"));
         var log = dir.File("logs/app.log");
         await using var es = await ElasticsearchTestServer.StartAsync();
-        File.WriteAllText(dir.File("pipeline.toml"), Config(dir, FreePort.Next(), es.Url, threshold: 1000));
+        // Counted below is every item Elasticsearch received; process samples would be counted too.
+        File.WriteAllText(dir.File("pipeline.toml"), Config(dir, FreePort.Next(), es.Url, threshold: 1000, processes: false));
 
         Append(log, Enumerable.Range(0, 50).Select(i => $"first run line {i}"));
         await using (var first = PipelineProcess.Start("run", "--config", dir.File("pipeline.toml")))

@@ -8,7 +8,7 @@ namespace Pipeline.Cli.Commands;
 internal static class RunCommand
 {
     public static Command Create() => StageCommandBuilder.Create("run", Stages.All, """
-        Run every stage in one process: log tailer -> Kafka -> stream processors -> sinks.
+        Run every stage in one process: log tailer and process sampler -> Kafka -> stream processors -> sinks.
         With kafka.bootstrap = "embedded" (the default) an in-memory Kafka broker starts too; its address is
         printed and written to <data_dir>/bootstrap so kcat or a second `pipeline agent` can connect.
         Alerts are printed one per line as they fire and resolve. Ctrl-C or SIGTERM stops cleanly:
@@ -24,7 +24,9 @@ internal static class RunCommand
 internal static class AgentCommand
 {
     public static Command Create() => StageCommandBuilder.Create("agent", Stages.Producers, """
-        Run the edge producers only (log tailer), publishing to kafka.bootstrap.
+        Run the edge producers only (log tailer; process sampler unless process.enabled = false),
+        publishing to kafka.bootstrap. While Kafka is unreachable, process samples and events wait in a
+        disk spool under <data_dir>/spool/process and are sent in order once it is back.
         With kafka.bootstrap = "embedded" it connects to the broker a `pipeline broker` or `pipeline run`
         with the same data_dir started (address read from <data_dir>/bootstrap).
 

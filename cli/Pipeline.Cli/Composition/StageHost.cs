@@ -7,6 +7,7 @@ using Pipeline.Plumbing.Kafka;
 using Pipeline.Plumbing.Telemetry;
 using Pipeline.Processors;
 using Pipeline.Producers.Logs;
+using Pipeline.Producers.Process;
 using Pipeline.Sinks;
 using Pipeline.Sinks.Console;
 using Spectre.Console;
@@ -149,7 +150,11 @@ internal static class StageHost
             }
         }
         if (stages.HasFlag(Stages.Processors)) builder.Services.AddHostedService<StreamProcessorService>();
-        if (stages.HasFlag(Stages.Producers)) builder.Services.AddHostedService<LogTailer>();
+        if (stages.HasFlag(Stages.Producers))
+        {
+            builder.Services.AddHostedService<LogTailer>();
+            if (config.Process.Enabled) builder.Services.AddHostedService<ProcessSampler>();
+        }
         return builder.Build();
     }
 

@@ -157,6 +157,8 @@ internal static class ConfigValidator
             CheckDuration($"{p}.scan_interval", input.ScanInterval);
         }
 
+        ValidateProcess(loaded, errors, Fail, CheckDuration);
+
         CheckDuration("processors.evaluation_interval", c.Processors.EvaluationInterval);
         CheckDuration("processors.grace", c.Processors.Grace, positive: false);
         if (c.Processors.Guarantee is not ("at_least_once" or "exactly_once"))
@@ -268,6 +270,43 @@ internal static class ConfigValidator
             }
             if (chain[i].OnError is not ("pass" or "deadletter"))
                 errors.Add(new ConfigError(loaded.LocationOf($"{path}[{i}].on_error"), $"on_error \"{chain[i].OnError}\" must be \"pass\" or \"deadletter\""));
+        }
+    }
+
+    private static void ValidateProcess(LoadedConfig loaded, List<ConfigError> errors, Action<string, string> fail, Action<string, string, bool> checkDuration)
+    {
+        var p = loaded.Config.Process;
+        checkDuration("process.interval", p.Interval, true);
+        checkDuration("process.scan_interval", p.ScanInterval, true);
+        if (p.Sample is not (ProcessConfig.SampleAll or ProcessConfig.SampleTop))
+            fail("process.sample", $"'process.sample' = \"{p.Sample}\" must be \"all\" or \"top\"");
+        if (p.TopN < 1) fail("process.top_n", "'process.top_n' must be at least 1");
+        if (p.TopBy is not ("cpu" or "memory")) fail("process.top_by", $"'process.top_by' = \"{p.TopBy}\" must be \"cpu\" or \"memory\"");
+        try { Expression.Parse(p.Where); }
+        catch (ExpressionException e) { FailInString(errors, loaded, "process.where", e, $"process.where: {e.Message}"); }
+        if (p.CpuHighlight < 0) fail("process.cpu_highlight", "'process.cpu_highlight' must be 0 or more (percent of one core)");
+        if (p.SpoolMaxBytes < 1024 * 1024) fail("process.spool_max_bytes", "'process.spool_max_bytes' must be at least 1048576 (1 MiB)");
+        if (string.IsNullOrWhiteSpace(p.ProcRoot)) fail("process.proc_root", "'process.proc_root' must not be empty; the default is \"/proc\"");
+        for (int i = 0; i < p.Labels.Count; i++)
+        {
+            var rule = p.Labels[i];
+            var at = $"process.labels[{i}]";
+            if (rule.Name.Length == 0 && rule.Cmdline.Length == 0 && rule.User.Length == 0 && rule.Cgroup.Length == 0)
+                fail(at, $"[[process.labels]] #{i + 1} matches nothing; give at least one of name, cmdline, user, cgroup");
+            if (rule.Set.Count == 0) fail(at, $"[[process.labels]] #{i + 1} has no 'set'; add e.g. set = {{ app = \"web\" }}");
+            foreach (var key in rule.Set.Keys)
+            {
+                if (key.Length == 0 || key.Contains('.')) fail($"{at}.set", $"[[process.labels]] #{i + 1}: label key \"{key}\" must be non-empty and without '.'");
+            }
+            CheckRegex(rule.Cmdline, $"{at}.cmdline");
+            CheckRegex(rule.Cgroup, $"{at}.cgroup");
+        }
+
+        void CheckRegex(string pattern, string path)
+        {
+            if (pattern.Length == 0) return;
+            try { _ = new System.Text.RegularExpressions.Regex(pattern); }
+            catch (ArgumentException e) { fail(path, $"'{path}' is not a valid regular expression: {e.Message}"); }
         }
     }
 

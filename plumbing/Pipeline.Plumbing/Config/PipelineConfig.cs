@@ -17,6 +17,7 @@ public sealed class PipelineConfig
     public KafkaConfig Kafka { get; set; } = new();
     public MetricsConfig Metrics { get; set; } = new();
     public LogsConfig Logs { get; set; } = new();
+    public ProcessConfig Process { get; set; } = new();
     public ProcessorsConfig Processors { get; set; } = new();
 
     /// <summary>Threshold rules (<c>[[rules]]</c>). Built-in rules are added unless <c>processors.default_rules = false</c>.</summary>

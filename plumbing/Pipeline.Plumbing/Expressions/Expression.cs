@@ -5,9 +5,11 @@ namespace Pipeline.Plumbing.Expressions;
 /// processor filters, probes and <c>pipeline ps --filter</c>:
 /// <code>log.level == "error" and not (message contains "healthcheck")
 /// process.cpu.pct &gt; 50 or process.name in ["java", "node"]
-/// ppid == 1234 and name matches "^kworker"</code>
+/// ppid == 1234 and name =~ "^kworker" and rss &gt; 500MiB</code>
 /// Operators: <c>== != &lt; &lt;= &gt; &gt;=</c>, <c>contains</c>, <c>startswith</c>, <c>endswith</c>,
-/// <c>matches</c> (regex), <c>in [..]</c>, <c>and</c>/<c>&amp;&amp;</c>, <c>or</c>/<c>||</c>, <c>not</c>/<c>!</c>.
+/// <c>matches</c> or <c>=~</c> (regex), <c>!~</c> (regex does not match), <c>in [..]</c>,
+/// <c>and</c>/<c>&amp;&amp;</c>, <c>or</c>/<c>||</c>, <c>not</c>/<c>!</c>. Numbers may carry a size unit:
+/// <c>rss &gt; 500MiB</c> (KiB, MiB, GiB, TiB are powers of 1024; kB, MB, GB, TB, k, M, G powers of 1000).
 /// A bare field is true when present and not false.
 /// </summary>
 public sealed class Expression

@@ -120,7 +120,8 @@ internal sealed class InNode(Node left, FieldValue[] set) : Node
     }
 }
 
-internal sealed class MatchesNode(Node left, Regex regex) : Node
+/// <summary><c>matches</c> and <c>=~</c>; <c>!~</c> when <paramref name="negate"/>. A missing field matches neither.</summary>
+internal sealed class MatchesNode(Node left, Regex regex, bool negate) : Node
 {
     public override FieldValue Evaluate<TSource>(in TSource source)
     {
@@ -128,7 +129,7 @@ internal sealed class MatchesNode(Node left, Regex regex) : Node
         if (!l.IsPresent) return FieldValue.False;
         try
         {
-            return FieldValue.Of(regex.IsMatch(l.ToString()));
+            return FieldValue.Of(regex.IsMatch(l.ToString()) != negate);
         }
         catch (RegexMatchTimeoutException)
         {

@@ -56,28 +56,33 @@ internal sealed class ExpressionParser(string text)
         if (TrySymbol(">=")) return new CompareNode(left, CompareOp.Ge, ParsePrimary());
         if (TrySymbol("<")) return new CompareNode(left, CompareOp.Lt, ParsePrimary());
         if (TrySymbol(">")) return new CompareNode(left, CompareOp.Gt, ParsePrimary());
+        if (TrySymbol("=~")) return ParseRegex(left, negate: false, "'=~'");
+        if (TrySymbol("!~")) return ParseRegex(left, negate: true, "'!~'");
         if (TrySymbol("=")) throw new ExpressionException("'=' is not a comparison; use '=='", opStart);
         if (TryKeyword("contains")) return new CompareNode(left, CompareOp.Contains, ParsePrimary());
         if (TryKeyword("startswith")) return new CompareNode(left, CompareOp.StartsWith, ParsePrimary());
         if (TryKeyword("endswith")) return new CompareNode(left, CompareOp.EndsWith, ParsePrimary());
-        if (TryKeyword("matches"))
-        {
-            SkipSpace();
-            int patternAt = _pos;
-            if (ParsePrimary() is not LiteralNode { Value.Kind: FieldKind.String } literal)
-                throw new ExpressionException("'matches' needs a quoted regular expression", patternAt);
-            try
-            {
-                var regex = new Regex(literal.Value.Text!, RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(50));
-                return new MatchesNode(left, regex);
-            }
-            catch (ArgumentException e)
-            {
-                throw new ExpressionException($"invalid regular expression: {e.Message}", patternAt);
-            }
-        }
+        if (TryKeyword("matches")) return ParseRegex(left, negate: false, "'matches'");
         if (TryKeyword("in")) return new InNode(left, ParseList());
         return left;
+    }
+
+    // `matches`, `=~` and `!~` all take a quoted pattern, compiled once here with a match timeout.
+    private MatchesNode ParseRegex(Node left, bool negate, string op)
+    {
+        SkipSpace();
+        int patternAt = _pos;
+        if (ParsePrimary() is not LiteralNode { Value.Kind: FieldKind.String } literal)
+            throw new ExpressionException($"{op} needs a quoted regular expression, e.g. name {(negate ? "!~" : "=~")} \"^nginx\"", patternAt);
+        try
+        {
+            var regex = new Regex(literal.Value.Text!, RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(50));
+            return new MatchesNode(left, regex, negate);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ExpressionException($"invalid regular expression: {e.Message}", patternAt);
+        }
     }
 
     private FieldValue[] ParseList()
@@ -119,7 +124,7 @@ internal sealed class ExpressionParser(string text)
                 || (text[_pos] is '+' or '-' && text[_pos - 1] is 'e' or 'E'))) _pos++;
             if (!double.TryParse(text.AsSpan(start, _pos - start), NumberStyles.Float, CultureInfo.InvariantCulture, out var number))
                 throw new ExpressionException($"'{text[start.._pos]}' is not a number", start);
-            return new LiteralNode(FieldValue.Of(number));
+            return new LiteralNode(FieldValue.Of(number * ParseSizeUnit()));
         }
         if (IsIdentStart(c))
         {
@@ -140,6 +145,28 @@ internal sealed class ExpressionParser(string text)
             return new FieldNode(path);
         }
         throw Error($"unexpected '{c}'");
+    }
+
+    // A size unit glued to a number (`rss > 500MiB`). Binary units are powers of 1024; decimal ones
+    // (kB, MB, GB, TB and the bare k, M, G, T, handy for counts) are powers of 1000.
+    private double ParseSizeUnit()
+    {
+        int start = _pos;
+        while (_pos < text.Length && char.IsAsciiLetter(text[_pos])) _pos++;
+        if (_pos == start) return 1;
+        return text[start.._pos] switch
+        {
+            "B" => 1,
+            "KiB" => 1024d,
+            "MiB" => 1024d * 1024,
+            "GiB" => 1024d * 1024 * 1024,
+            "TiB" => 1024d * 1024 * 1024 * 1024,
+            "kB" or "KB" or "k" or "K" => 1e3,
+            "MB" or "M" => 1e6,
+            "GB" or "G" => 1e9,
+            "TB" or "T" => 1e12,
+            var unit => throw new ExpressionException($"unknown unit '{unit}' after a number; use B, KiB, MiB, GiB, TiB (1024) or kB, MB, GB, TB, k, M, G (1000)", start),
+        };
     }
 
     private string ParseString(char quote)

@@ -86,6 +86,31 @@ public static class PipelineMetrics
     public static readonly Gauge FilesTailed = Metrics.CreateGauge(
         "pipeline_log_files_open", "Files the log tailer has open.");
 
+    public static readonly Counter ProcessRaces = Metrics.CreateCounter(
+        "pipeline_process_races_total", "Processes that exited between listing /proc and reading their files; skipped, as they are gone.");
+
+    public static readonly Counter ProcessDenied = Metrics.CreateCounter(
+        "pipeline_process_denied_total", "Reads of /proc/PID files refused (another user's process, hidepid); the fields are left out, by file.",
+        new CounterConfiguration { LabelNames = ["file"] });
+
+    public static readonly Gauge ProcessesSeen = Metrics.CreateGauge(
+        "pipeline_processes", "Processes visible in the last sample.");
+
+    public static readonly Gauge ProcessSampleSeconds = Metrics.CreateGauge(
+        "pipeline_process_sample_duration_seconds", "Time the last process sample took to read /proc.");
+
+    public static readonly Counter OomKills = Metrics.CreateCounter(
+        "pipeline_process_oom_kills_total", "OOM kills published, by the source that saw them first (kmsg, memory.events, vmstat).",
+        new CounterConfiguration { LabelNames = ["source"] });
+
+    public static readonly Gauge SpoolBytes = Metrics.CreateGauge(
+        "pipeline_spool_bytes", "Bytes held in an on-disk spool while Kafka is unreachable, by spool.",
+        new GaugeConfiguration { LabelNames = ["spool"] });
+
+    public static readonly Counter SpoolDropped = Metrics.CreateCounter(
+        "pipeline_spool_dropped_total", "Records dropped from a full spool, by spool and kind (sample, event, oom).",
+        new CounterConfiguration { LabelNames = ["spool", "kind"] });
+
     public static readonly Counter BulkItems = Metrics.CreateCounter(
         "pipeline_sink_items_total", "Per-item outcomes of sink writes: created, duplicate, retried, rejected.",
         new CounterConfiguration { LabelNames = ["sink", "outcome"] });

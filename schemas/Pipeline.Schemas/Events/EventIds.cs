@@ -37,6 +37,24 @@ public static class EventIds
         if (!Convert.TryToHexStringLower(digest, destination, out _)) throw new ArgumentException("destination must hold 32 bytes", nameof(destination));
     }
 
+    /// <summary>
+    /// Id of a process sample or event: host, pid, the process's start time in clock ticks since boot
+    /// (so a reused pid is a different process), what happened and when (ms since the epoch).
+    /// </summary>
+    public static string ForProcess(string host, int pid, long startTicks, string action, long unixMs)
+    {
+        Span<byte> buffer = stackalloc byte[512];
+        var hash = new XxHash128();
+        Append(ref hash, host, buffer);
+        Append(ref hash, action, buffer);
+        Span<byte> numbers = stackalloc byte[20];
+        BinaryPrimitives.WriteInt32LittleEndian(numbers, pid);
+        BinaryPrimitives.WriteInt64LittleEndian(numbers[4..], startTicks);
+        BinaryPrimitives.WriteInt64LittleEndian(numbers[12..], unixMs);
+        hash.Append(numbers);
+        return Hex(ref hash);
+    }
+
     /// <summary>Id from any ordered list of parts (alerts: fingerprint, status and time).</summary>
     public static string FromParts(params ReadOnlySpan<string> parts)
     {

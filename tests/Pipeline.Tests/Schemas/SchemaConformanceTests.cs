@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Json.Schema;
 using Pipeline.Producers.Logs;
+using Pipeline.Producers.Process;
 using Pipeline.Schemas.Events;
 using Pipeline.Schemas.Serialization;
 using Pipeline.Schemas.Topics;
@@ -100,6 +101,47 @@ public class SchemaConformanceTests
             Probe = new ProbeInfo { Name = "root-disk", Type = "disk", Target = "/", Status = "ok", DurationMs = 1.2, Value = 40 },
             Message = "40% used",
         }));
+    }
+
+    [Fact]
+    public void TheProcessEncoderWritesValidSamplesLifecycleAndOomEventsWithEveryField()
+    {
+        const string container = "3f2a9c6e1b7d4e8fa0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e1f2a3";
+        var p = new ProcessRecord
+        {
+            Pid = 4242, Ppid = 1, Name = "java", Executable = "/usr/bin/java", CommandLine = "java -jar app.jar", Args = ["java", "-jar", "app.jar"],
+            Uid = 1000, User = "app", State = 'S', StartTicks = 123456, Start = Now.AddHours(-1), Threads = 40, Nice = -5,
+            CpuPct = 150.25, CpuTotalPct = 75.13, RssBytes = 1 << 30, VirtualBytes = 4L << 30, MemoryPct = 6.25,
+            ReadBytes = 4096, WriteBytes = 8192, FdCount = 120,
+            Cgroup = CgroupLabels.Parse($"0::/kubepods.slice/kubepods-pod0b3a1c2d_4e5f_6789_abcd_ef0123456789.slice/cri-containerd-{container}.scope\n"),
+        };
+        p.Labels = new LabelRules([new Pipeline.Plumbing.Config.ProcessLabelRule { Name = "java", Set = { ["app"] = "billing" } }]).LabelsFor(p);
+        var encoder = new ProcessEventEncoder("web-1");
+        foreach (var e in new[] { encoder.Sample(p, Now), encoder.Started(p, Now), encoder.Exited(p, Now) })
+        {
+            var json = EventSerializer.Serialize(e);
+            AssertValid(TopicCatalog.Process, json);
+            var back = EventSerializer.Deserialize(json, EventJsonContext.Default.ProcessEvent);
+            Assert.Equal((container, "containerd"), (back.Container!.Id, back.Container.Runtime));
+            Assert.Equal(("kubernetes", "pod", "0b3a1c2d-4e5f-6789-abcd-ef0123456789"), (back.Orchestrator!.Type, back.Orchestrator.Resource.Type, back.Orchestrator.Resource.Id));
+            Assert.Equal((4096L, 8192L, 120, -5), (back.Process.Io!.ReadBytes, back.Process.Io.WriteBytes, back.Process.FdCount, back.Process.Nice));
+            Assert.Equal("billing", back.Labels!["app"]);
+            Assert.Equal(["java", "-jar", "app.jar"], back.Process.Args!);
+        }
+        Assert.Equal(EventKinds.Metric, encoder.Sample(p, Now).Event.Kind);
+        Assert.Equal(encoder.Sample(p, Now).Event.Id, encoder.Sample(p, Now).Event.Id); // deterministic
+        Assert.NotEqual(encoder.Sample(p, Now).Event.Id, encoder.Sample(p, Now.AddSeconds(10)).Event.Id);
+
+        var known = encoder.OomKill(new OomKill { Source = "kmsg", Sources = ["kmsg", "vmstat"], At = Now, Key = "kmsg:4242:1", Pid = 4242, Name = "java", Uid = 1000, RssBytes = 1 << 30 }, p);
+        var unknown = encoder.OomKill(new OomKill { Source = "vmstat", Sources = ["vmstat"], At = Now, Key = "vmstat:7" }, null);
+        foreach (var e in new[] { known, unknown })
+        {
+            AssertValid(TopicCatalog.Process, EventSerializer.Serialize(e));
+            Assert.Equal((EventKinds.Event, ProcessActions.OomKill), (e.Event.Kind, e.Event.Action));
+        }
+        Assert.Equal((4242, container), (known.Process.Pid, known.Container!.Id));
+        Assert.Equal("kmsg", known.Labels!["oom_source"]);
+        Assert.Equal((0, "unknown"), (unknown.Process.Pid, unknown.Process.Name));
     }
 
     [Fact]

@@ -88,11 +88,52 @@ public class ConfigLoaderTests
     [InlineData("[rules]\nname = \"a\"\n", 1, "[[rules]]")]
     [InlineData("data_dir = \"/x\"\ndata_dir = \"/y\"\n", 2, "")]
     [InlineData("[kafka\n", 1, "")]
+    [InlineData("[process]\ninterval = \"often\"\n", 2, "not a duration")]
+    [InlineData("[process]\nsample = \"some\"\n", 2, "\"all\" or \"top\"")]
+    [InlineData("[process]\ntop_by = \"io\"\n", 2, "\"cpu\" or \"memory\"")]
+    [InlineData("[process]\nspool_max_bytes = 1000\n", 2, "at least 1048576")]
+    [InlineData("[process]\ncpu_highlight = -1\n", 2, "0 or more")]
+    [InlineData("[process]\nintervall = \"5s\"\n", 2, "did you mean 'interval'")]
+    [InlineData("[[process.labels]]\nname = \"nginx\"\n", 1, "has no 'set'")]
+    [InlineData("[[process.labels]]\nset = { app = \"x\" }\n", 1, "matches nothing")]
+    [InlineData("[[process.labels]]\ncmdline = \"java (\"\nset = { app = \"x\" }\n", 2, "not a valid regular expression")]
+    [InlineData("[[process.labels]]\nname = \"a\"\nset = { \"a.b\" = \"x\" }\n", 3, "without '.'")]
     public void EveryBadValueIsReportedAtItsLine(string toml, int line, string fragment)
     {
         var e = Assert.Throws<ConfigException>(() => ConfigLoader.Parse(toml, "t.toml"));
         Assert.Equal(line, e.Errors[0].Location.Line);
         Assert.Contains(fragment, e.Errors[0].Message);
+    }
+
+    [Fact]
+    public void TheProcessSectionHasDefaultsAndLoadsLabelRules()
+    {
+        var defaults = ConfigLoader.Parse("", "empty.toml").Config.Process;
+        Assert.True(defaults.Enabled);
+        Assert.Equal("10s", defaults.Interval);
+        Assert.Equal("all", defaults.Sample);
+        Assert.Equal(50, defaults.CpuHighlight);
+        Assert.Equal("/proc", defaults.ProcRoot);
+        Assert.Equal(64L * 1024 * 1024, defaults.SpoolMaxBytes);
+
+        var c = ConfigLoader.Load(Data("valid.toml")).Config.Process;
+        Assert.Equal("top", c.Sample);
+        Assert.Equal(15, c.TopN);
+        Assert.Equal("user != \"root\" && rss > 10MiB", c.Where);
+        var rule = Assert.Single(c.Labels);
+        Assert.Equal("java .*-jar /srv/billing", rule.Cmdline);
+        Assert.Equal("billing", rule.Set["app"]);
+    }
+
+    [Fact]
+    public void ABrokenProcessFilterPointsIntoItsString()
+    {
+        var e = Assert.Throws<ConfigException>(() => ConfigLoader.Parse("[process]\nwhere = 'rss > 5XB'\n", "t.toml"));
+        var error = Assert.Single(e.Errors);
+        Assert.Equal(2, error.Location.Line);
+        // The value starts at column 9; the unit is 7 characters into the expression.
+        Assert.Equal(9 + 1 + 7, error.Location.Column);
+        Assert.Contains("unknown unit 'XB'", error.Message);
     }
 
     [Fact]

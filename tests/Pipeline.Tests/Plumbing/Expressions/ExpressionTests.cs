@@ -8,7 +8,7 @@ public class ExpressionTests
 {
     private static readonly JsonElement Event = JsonDocument.Parse("""
         {"host":{"name":"web-1"},"log":{"level":"error","file":{"path":"/var/log/app.log"}},
-         "message":"timeout talking to db","process":{"cpu":{"pct":73.5},"pid":42},
+         "message":"timeout talking to db","process":{"cpu":{"pct":73.5},"pid":42,"name":"nginx: worker","memory":{"rss":734003200}},
          "tags":["prod","eu"],"labels.team":"payments","flag":false}
         """).RootElement;
 
@@ -34,6 +34,19 @@ public class ExpressionTests
     [InlineData("missing.field == null", true)]
     [InlineData("process.pid == \"42\"", true)]
     [InlineData("true", true)]
+    [InlineData("process.name =~ \"^nginx\"", true)]
+    [InlineData("process.name =~ \"^apache\"", false)]
+    [InlineData("process.name !~ \"^apache\"", true)]
+    [InlineData("process.name !~ \"worker$\"", false)]
+    [InlineData("missing.field =~ \".*\" || missing.field !~ \".*\"", false)]
+    [InlineData("process.memory.rss > 500MiB", true)]
+    [InlineData("process.memory.rss > 700MiB", false)]
+    [InlineData("process.memory.rss == 700MiB", true)]
+    [InlineData("process.memory.rss < 1GiB && process.memory.rss > 734MB", true)]
+    [InlineData("process.memory.rss >= 716800KiB", true)]
+    [InlineData("process.pid < 1k", true)]
+    [InlineData("process.memory.rss > 0.5GiB", true)]
+    [InlineData("process.memory.rss > 1e3kB", true)]
     public void ExpressionsEvaluateAgainstAnEvent(string expression, bool expected) => Assert.Equal(expected, Eval(expression));
 
     [Theory]
@@ -44,6 +57,10 @@ public class ExpressionTests
     [InlineData("name matches \"(\"", 13, "regular expression")]
     [InlineData("a == 1 b", 7, "unexpected")]
     [InlineData("", 0, "empty")]
+    [InlineData("name =~ 5", 8, "quoted regular expression")]
+    [InlineData("name !~ \"[\"", 8, "regular expression")]
+    [InlineData("rss > 500MiBs", 9, "unknown unit 'MiBs'")]
+    [InlineData("rss > 5 MiB", 8, "unexpected")]
     public void ParseErrorsSayWhatAndWhere(string expression, int position, string fragment)
     {
         var e = Assert.Throws<ExpressionException>(() => Expression.Parse(expression));
