@@ -77,7 +77,7 @@ public class FakeProcTests
         Thread.Sleep(1000);
         WriteProcess(proc, 100, "app", 0, 150, "app"); // 1.5 s of CPU in about 1 s: 1.5 cores
         var p = collector.Sample().Processes.Single();
-        Assert.InRange(p.CpuPct, 120, 160);
+        Assert.InRange(p.CpuPct, 50, 160); // 150 on an idle machine; a loaded one stretches the 1 s sleep
         Assert.Equal(p.CpuPct / 2, p.CpuTotalPct, 1); // 2 cpus in the fake /proc/stat
         Assert.Equal(25 * Environment.SystemPageSize, p.RssBytes);
         Assert.Equal(100.0 * p.RssBytes / 1_024_000_000, p.MemoryPct, 3);
