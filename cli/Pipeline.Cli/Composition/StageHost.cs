@@ -9,6 +9,7 @@ using Pipeline.Processors;
 using Pipeline.Producers.Logs;
 using Pipeline.Sinks;
 using Pipeline.Sinks.Console;
+using Pipeline.Sinks.Metrics;
 using Spectre.Console;
 
 namespace Pipeline.Cli.Composition;
@@ -127,6 +128,8 @@ internal static class StageHost
         {
             builder.Services.AddSingleton(sp => SinkBackends.Create(config, sp.GetRequiredService<ILoggerFactory>()));
             builder.Services.AddHostedService<EventSink>();
+            // The exporter's series live on this process's /metrics; without an endpoint it would be work for nobody.
+            if (config.Exporter.Enabled && config.Metrics.Listen.Length > 0) builder.Services.AddHostedService<EventMetricsExporter>();
             if (config.Sinks.ConsoleAlerts)
             {
                 var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
