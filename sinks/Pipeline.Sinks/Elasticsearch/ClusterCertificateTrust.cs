@@ -72,23 +72,25 @@ public sealed class ClusterCertificateTrust
             foreach (var element in presented.ChainElements) sent.Add(element.Certificate);
             sent.AddRange(presented.ChainPolicy.ExtraStore);
         }
-        var roots = _authorities ?? FingerprintedAmong(sent);
-        if (roots is null || roots.Count == 0) return false;
         using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(roots);
         chain.ChainPolicy.ExtraStore.AddRange(sent);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        return chain.Build(leaf);
-    }
-
-    private X509Certificate2Collection? FingerprintedAmong(X509Certificate2Collection certificates)
-    {
-        foreach (var candidate in certificates)
+        if (_authorities is not null)
         {
-            if (Matches(candidate)) return [candidate];
+            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.AddRange(_authorities);
+            return chain.Build(leaf);
         }
-        return null;
+        // Fingerprint: the path from the server certificate, checked link by link, must pass through the pinned CA. The
+        // pinned CA may be an intermediate (then no root is at hand), so an unknown root is not an error here; a broken
+        // signature or an expired certificate still is.
+        chain.ChainPolicy.VerificationFlags = X509VerificationFlags.AllowUnknownCertificateAuthority;
+        if (!chain.Build(leaf)) return false;
+        foreach (var element in chain.ChainElements)
+        {
+            if (Matches(element.Certificate)) return true;
+        }
+        return false;
     }
 
     private bool Matches(X509Certificate2 certificate) =>
