@@ -24,6 +24,8 @@ public sealed class MetricsEndpoint(MetricsConfig config, ILogger<MetricsEndpoin
     {
         if (config.Listen.Length == 0) return Task.CompletedTask;
         PipelineMetrics.EnsureRegistered();
+        // Served from the first scrape on, at 0, so rate() sees the series start rather than appear.
+        PipelineMetrics.HttpRequests.WithLabels("GET", "200");
         int colon = config.Listen.LastIndexOf(':');
         var host = config.Listen[..colon].Trim('[', ']');
         var port = config.Listen[(colon + 1)..];

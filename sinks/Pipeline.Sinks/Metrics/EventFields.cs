@@ -115,28 +115,26 @@ internal sealed class EventFields(LabelInterner interner)
 
     private void Capture(scoped ReadOnlySpan<byte> path, ref Utf8JsonReader reader)
     {
-        switch (path.Length)
-        {
-            case 9 when path.SequenceEqual("host.name"u8): Host = Text(ref reader); break;
-            case 9 when path.SequenceEqual("log.level"u8): Level = Text(ref reader); break;
-            case 10 when path.SequenceEqual("event.kind"u8): IsMetric = reader.ValueTextEquals("metric"u8); break;
-            case 10 when path.SequenceEqual("alert.name"u8): AlertName = Text(ref reader); break;
-            case 10 when path.SequenceEqual("probe.name"u8): ProbeName = Text(ref reader); break;
-            case 11 when path.SequenceEqual("process.pid"u8): Pid = reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var pid) ? pid : -1; break;
-            case 12 when path.SequenceEqual("event.action"u8): IsOomKill = reader.ValueTextEquals("oom_kill"u8); break;
-            case 12 when path.SequenceEqual("process.name"u8): ProcessName = Text(ref reader); break;
-            case 12 when path.SequenceEqual("probe.status"u8): ProbeStatus = Text(ref reader); break;
-            case 12 when path.SequenceEqual("alert.status"u8): AlertStatus = Text(ref reader); break;
-            case 13 when path.SequenceEqual("log.file.path"u8): FileService = FileStem(ref reader); break;
-            case 14 when path.SequenceEqual("labels.service"u8): Service = Text(ref reader); break;
-            case 14 when path.SequenceEqual("alert.severity"u8): Severity = Text(ref reader); break;
-            case 15 when path.SequenceEqual("probe.condition"u8): Condition = Text(ref reader); break;
-            case 17 when path.SequenceEqual("alert.fingerprint"u8): Fingerprint = Text(ref reader); break;
-            case 17 when path.SequenceEqual("probe.duration_ms"u8): DurationMs = Number(ref reader); break;
-            case 18 when path.SequenceEqual("process.memory.rss"u8): Rss = Number(ref reader); break;
-            case 21 when path.SequenceEqual("alert.group.host.name"u8): GroupHost = Text(ref reader); break;
-            case 23 when path.SequenceEqual("process.cpu.total_pct"u8): CpuTotalPct = Number(ref reader); break;
-        }
+        // SequenceEqual compares lengths first, so a miss costs little; events have a dozen or two scalar fields.
+        if (path.SequenceEqual("host.name"u8)) Host = Text(ref reader);
+        else if (path.SequenceEqual("log.level"u8)) Level = Text(ref reader);
+        else if (path.SequenceEqual("event.kind"u8)) IsMetric = reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("metric"u8);
+        else if (path.SequenceEqual("alert.name"u8)) AlertName = Text(ref reader);
+        else if (path.SequenceEqual("probe.name"u8)) ProbeName = Text(ref reader);
+        else if (path.SequenceEqual("process.pid"u8)) Pid = reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var pid) ? pid : -1;
+        else if (path.SequenceEqual("event.action"u8)) IsOomKill = reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("oom_kill"u8);
+        else if (path.SequenceEqual("process.name"u8)) ProcessName = Text(ref reader);
+        else if (path.SequenceEqual("probe.status"u8)) ProbeStatus = Text(ref reader);
+        else if (path.SequenceEqual("alert.status"u8)) AlertStatus = Text(ref reader);
+        else if (path.SequenceEqual("log.file.path"u8)) FileService = FileStem(ref reader);
+        else if (path.SequenceEqual("labels.service"u8)) Service = Text(ref reader);
+        else if (path.SequenceEqual("alert.severity"u8)) Severity = Text(ref reader);
+        else if (path.SequenceEqual("probe.condition"u8)) Condition = Text(ref reader);
+        else if (path.SequenceEqual("alert.fingerprint"u8)) Fingerprint = Text(ref reader);
+        else if (path.SequenceEqual("probe.duration_ms"u8)) DurationMs = Number(ref reader);
+        else if (path.SequenceEqual("process.memory.rss"u8)) Rss = Number(ref reader);
+        else if (path.SequenceEqual("alert.group.host.name"u8)) GroupHost = Text(ref reader);
+        else if (path.SequenceEqual("process.cpu.total_pct"u8)) CpuTotalPct = Number(ref reader);
     }
 
     private string? Text(ref Utf8JsonReader reader)
