@@ -234,6 +234,9 @@ public sealed class ElasticsearchTestServer : IAsyncDisposable
     /// <summary>Bulk requests received, including ones answered with an injected failure or dropped.</summary>
     public int BulkRequestCount => Volatile.Read(ref _bulkRequests);
 
+    /// <summary>Bulk requests the server is handling right now.</summary>
+    public int BulkRequestsInProgress => Volatile.Read(ref _bulkInProgress);
+
     /// <summary>The most bulk requests the server was handling at the same time.</summary>
     public int MaxConcurrentBulkRequests => Volatile.Read(ref _maxBulkInProgress);
 
