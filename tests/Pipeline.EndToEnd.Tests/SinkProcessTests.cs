@@ -46,7 +46,8 @@ public partial class SinkProcessTests(ITestOutputHelper output)
         const int total = 20_000;
         using var dir = new TempDirectory("sink-kill");
         await using var es = await ElasticsearchTestServer.StartAsync();
-        es.ResponseDelay = TimeSpan.FromMilliseconds(150); // so that bulk requests are in flight when the kill comes
+        // Documents are indexed, then the answer takes a while: a kill then leaves indexed documents whose offsets were never committed.
+        es.AnswerDelay = TimeSpan.FromMilliseconds(150);
         File.WriteAllText(dir.File("c.toml"), Config(dir, es.Url, 0, batchSize: 500, maxBytes: 5 * 1024 * 1024, inFlight: 2));
         await using var broker = PipelineProcess.Start("broker", "--config", dir.File("c.toml"));
         var bootstrap = await StartBrokerAsync(broker, dir);

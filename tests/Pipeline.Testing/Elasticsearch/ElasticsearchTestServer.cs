@@ -38,6 +38,7 @@ public sealed class ElasticsearchTestServer : IAsyncDisposable
     private X509Certificate2? _certificate;
     private X509Certificate2Collection? _chain;
     private int _port;
+    private long _answerDelayTicks;
     private long _maxContentLength = 100L * 1024 * 1024;
 
     private ElasticsearchTestServer(bool builtInTemplates)
@@ -145,6 +146,16 @@ public sealed class ElasticsearchTestServer : IAsyncDisposable
     {
         get => _faults.ResponseDelay;
         set => _faults.ResponseDelay = value;
+    }
+
+    /// <summary>
+    /// How long every answer waits after the request was carried out (documents are indexed, then the answer is late):
+    /// the window in which a client that dies has written documents it never heard about. Zero by default.
+    /// </summary>
+    public TimeSpan AnswerDelay
+    {
+        get => TimeSpan.FromTicks(Interlocked.Read(ref _answerDelayTicks));
+        set => Interlocked.Exchange(ref _answerDelayTicks, value.Ticks);
     }
 
     /// <summary>The next <paramref name="count"/> requests are read and then answered by aborting the connection, with no response at all.</summary>
@@ -320,6 +331,12 @@ public sealed class ElasticsearchTestServer : IAsyncDisposable
                     : EsResponse.Error(mediaError.Reason.StartsWith("Content-Type header [", StringComparison.Ordinal) ? 406 : 400, mediaError);
             }
             status = response.Status;
+            var answerDelay = AnswerDelay;
+            if (answerDelay > TimeSpan.Zero)
+            {
+                using var either = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stopping.Token);
+                await Task.Delay(answerDelay, either.Token).ConfigureAwait(false);
+            }
             await WriteAsync(context, response).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested || _stopping.IsCancellationRequested)
