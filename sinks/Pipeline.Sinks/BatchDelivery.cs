@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 using Pipeline.Plumbing.Telemetry;
 using Pipeline.Schemas.Events;
 using Pipeline.Schemas.Topics;
+using Prometheus;
 
 namespace Pipeline.Sinks;
 
@@ -10,14 +12,42 @@ namespace Pipeline.Sinks;
 /// Delivers one batch to a backend completely, written once for every backend (Serilog's BatchingSink
 /// idea): records that failed transiently are retried alone with capped exponential backoff and jitter,
 /// records rejected for good go to <c>ops.deadletter.v1</c>. It returns only when every record is
-/// written or dead-lettered, so the caller may then commit the batch's offsets.
+/// written or dead-lettered, so the caller may then commit the batch's offsets. It is also the one place
+/// that counts per-record outcomes, so no backend can count them twice. Safe to call for several batches at once.
 /// </summary>
-public sealed class BatchDelivery(IBatchWriter writer, IProducer<byte[], byte[]> deadLetters, string host, TimeSpan giveUpAfter, ILogger logger)
+public sealed class BatchDelivery
 {
     private static readonly TimeSpan FirstDelay = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(30);
 
-    public string Stage => "sinks." + writer.Name;
+    private readonly IBatchWriter _writer;
+    private readonly IProducer<byte[], byte[]> _deadLetters;
+    private readonly string _host;
+    private readonly TimeSpan _giveUpAfter;
+    private readonly ILogger _logger;
+    private readonly Counter.Child _created, _duplicate, _retried, _rejected, _retryRounds, _deliveryErrors;
+    private readonly Histogram.Child _duration;
+    // Filled once for the catalog's topics and only read afterwards, so concurrent deliveries can share it.
+    private readonly Dictionary<string, Counter.Child> _eventsOut = new(StringComparer.Ordinal);
+
+    public BatchDelivery(IBatchWriter writer, IProducer<byte[], byte[]> deadLetters, string host, TimeSpan giveUpAfter, ILogger logger)
+    {
+        _writer = writer;
+        _deadLetters = deadLetters;
+        _host = host;
+        _giveUpAfter = giveUpAfter;
+        _logger = logger;
+        _created = PipelineMetrics.BulkItems.WithLabels(writer.Name, "created");
+        _duplicate = PipelineMetrics.BulkItems.WithLabels(writer.Name, "duplicate");
+        _retried = PipelineMetrics.BulkItems.WithLabels(writer.Name, "retried");
+        _rejected = PipelineMetrics.BulkItems.WithLabels(writer.Name, "rejected");
+        _retryRounds = PipelineMetrics.BulkRetries.WithLabels(writer.Name);
+        _deliveryErrors = PipelineMetrics.DeliveryErrors.WithLabels(Stage, writer.Name);
+        _duration = PipelineMetrics.BulkDuration.WithLabels(writer.Name);
+        foreach (var topic in TopicCatalog.All) _eventsOut[topic.Name] = PipelineMetrics.EventsOut.WithLabels(Stage, topic.Name);
+    }
+
+    public string Stage => "sinks." + _writer.Name;
 
     public async Task DeliverAsync(IReadOnlyList<SinkRecord> batch, CancellationToken cancellationToken)
     {
@@ -26,7 +56,9 @@ public sealed class BatchDelivery(IBatchWriter writer, IProducer<byte[], byte[]>
         var started = DateTime.UtcNow;
         while (pending.Count > 0)
         {
-            var results = await writer.WriteAsync(pending, cancellationToken).ConfigureAwait(false);
+            var watch = Stopwatch.StartNew();
+            var results = await _writer.WriteAsync(pending, cancellationToken).ConfigureAwait(false);
+            _duration.Observe(watch.Elapsed.TotalSeconds);
             List<SinkRecord>? retry = null;
             string? lastError = null;
             for (int i = 0; i < pending.Count; i++)
@@ -35,11 +67,11 @@ public sealed class BatchDelivery(IBatchWriter writer, IProducer<byte[], byte[]>
                 switch (result.Outcome)
                 {
                     case ItemOutcome.Created:
-                        Count("created", pending[i]);
+                        Count(_created, pending[i]);
                         break;
                     case ItemOutcome.Duplicate:
                         // Already indexed by an earlier attempt or run: the stable id did its job.
-                        Count("duplicate", pending[i]);
+                        Count(_duplicate, pending[i]);
                         break;
                     case ItemOutcome.Retry:
                         (retry ??= []).Add(pending[i]);
@@ -51,15 +83,16 @@ public sealed class BatchDelivery(IBatchWriter writer, IProducer<byte[], byte[]>
                 }
             }
             if (retry is null) return;
-            PipelineMetrics.BulkItems.WithLabels(writer.Name, "retried").Inc(retry.Count);
-            PipelineMetrics.DeliveryErrors.WithLabels(Stage, writer.Name).Inc();
-            if (giveUpAfter > TimeSpan.Zero && DateTime.UtcNow - started > giveUpAfter)
-                throw new SinkUnavailableException($"{writer.Name}: {retry.Count} records still failing after {giveUpAfter} ({lastError}); offsets not committed, they will be re-read");
+            _retried.Inc(retry.Count);
+            _retryRounds.Inc();
+            _deliveryErrors.Inc();
+            if (_giveUpAfter > TimeSpan.Zero && DateTime.UtcNow - started > _giveUpAfter)
+                throw new SinkUnavailableException($"{_writer.Name}: {retry.Count} records still failing after {_giveUpAfter} ({lastError}); offsets not committed, they will be re-read");
             attempt++;
             var delay = Backoff(attempt);
             if (attempt == 1 || attempt % 10 == 0)
-                logger.LogWarning("{Sink}: {Count} of {Total} records failed ({Error}); retrying only those in {Delay:0.0}s (attempt {Attempt}). Consumption is paused: lag grows in Kafka, not in memory",
-                    writer.Name, retry.Count, batch.Count, lastError, delay.TotalSeconds, attempt);
+                _logger.LogWarning("{Sink}: {Count} of {Total} records failed ({Error}); retrying only those in {Delay:0.0}s (attempt {Attempt}). Consumption is paused once every in-flight batch waits: lag grows in Kafka, not in memory",
+                    _writer.Name, retry.Count, batch.Count, lastError, delay.TotalSeconds, attempt);
             await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
             pending = retry;
         }
@@ -72,24 +105,24 @@ public sealed class BatchDelivery(IBatchWriter writer, IProducer<byte[], byte[]>
         return TimeSpan.FromMilliseconds(cap / 2 + Random.Shared.NextDouble() * cap / 2);
     }
 
-    private void Count(string outcome, SinkRecord record)
+    private void Count(Counter.Child outcome, SinkRecord record)
     {
-        PipelineMetrics.BulkItems.WithLabels(writer.Name, outcome).Inc();
-        PipelineMetrics.EventsOut.WithLabels(Stage, record.Topic).Inc();
+        outcome.Inc();
+        (_eventsOut.GetValueOrDefault(record.Topic) ?? PipelineMetrics.EventsOut.WithLabels(Stage, record.Topic)).Inc();
     }
 
     private async Task DeadLetterAsync(SinkRecord record, ItemResult result)
     {
         var reason = result.ErrorType ?? "rejected";
         var value = DeadLetters.Serialize(record.Value, record.Topic, record.Partition, record.Offset, Stage, reason,
-            result.ErrorReason ?? reason, host, DateTimeOffset.UtcNow);
+            result.ErrorReason ?? reason, _host, DateTimeOffset.UtcNow);
         // Awaited: the record's offset may only be committed once its dead letter is safely in Kafka.
-        await deadLetters.ProduceAsync(TopicCatalog.DeadLetter.Name,
-            new Message<byte[], byte[]> { Key = System.Text.Encoding.UTF8.GetBytes(host), Value = value }).ConfigureAwait(false);
-        PipelineMetrics.BulkItems.WithLabels(writer.Name, "rejected").Inc();
+        await _deadLetters.ProduceAsync(TopicCatalog.DeadLetter.Name,
+            new Message<byte[], byte[]> { Key = System.Text.Encoding.UTF8.GetBytes(_host), Value = value }).ConfigureAwait(false);
+        _rejected.Inc();
         PipelineMetrics.DeadLetters.WithLabels(Stage, reason).Inc();
-        logger.LogWarning("{Sink} rejected a record from {Topic}[{Partition}]@{Offset}: {Type}: {Reason}; sent to {DeadLetter}",
-            writer.Name, record.Topic, record.Partition, record.Offset, reason, result.ErrorReason, TopicCatalog.DeadLetter.Name);
+        _logger.LogWarning("{Sink} rejected a record from {Topic}[{Partition}]@{Offset}: {Type}: {Reason}; sent to {DeadLetter}",
+            _writer.Name, record.Topic, record.Partition, record.Offset, reason, result.ErrorReason, TopicCatalog.DeadLetter.Name);
     }
 }
 

@@ -13,7 +13,7 @@ public static class SinkBackends
         {
             var directory = Path.Combine(config.DataDir, "ndjson");
             loggerFactory.CreateLogger("pipeline").LogInformation("no elasticsearch.url: writing NDJSON bulk files to {Directory}", Path.GetFullPath(directory));
-            return new NdjsonFileWriter(directory);
+            return new NdjsonFileWriter(directory, config.Sinks.NdjsonMaxFileBytes);
         }
         return Elasticsearch.ElasticsearchBulkWriter.Create(config.Elasticsearch, loggerFactory.CreateLogger("Pipeline.Sinks.Elasticsearch"));
     }

@@ -81,6 +81,40 @@ public sealed partial class PipelineProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>kill -9: no drain, no commit, no flush, as when the machine or the OOM killer ends it.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited) Kill(_process.Id, SigKill);
+        await _process.WaitForExitAsync();
+    }
+
+    /// <summary>Resident memory of the process now (VmRSS), in bytes.</summary>
+    public long ResidentBytes
+    {
+        get
+        {
+            foreach (var line in File.ReadLines($"/proc/{_process.Id}/status"))
+            {
+                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                    return long.Parse(line.AsSpan(6).Trim().TrimEnd("kB").Trim(), System.Globalization.CultureInfo.InvariantCulture) * 1024;
+            }
+            return 0;
+        }
+    }
+
+    /// <summary>CPU time (user + system) the process has used so far, from /proc.</summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            var stat = File.ReadAllText($"/proc/{_process.Id}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            long ticks = long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
+            return TimeSpan.FromSeconds(ticks / 100.0);
+        }
+    }
+
+    public const int SigKill = 9;
     public const int SigInt = 2;
     public const int SigTerm = 15;
 

@@ -10,6 +10,7 @@ using Pipeline.Producers.Logs;
 using Pipeline.Producers.Process;
 using Pipeline.Sinks;
 using Pipeline.Sinks.Console;
+using Pipeline.Sinks.Metrics;
 using Spectre.Console;
 
 namespace Pipeline.Cli.Composition;
@@ -141,6 +142,8 @@ internal static class StageHost
                 builder.Services.AddSingleton(_ => Pipeline.Sinks.Alerts.AlertForwarder.TargetsFrom(config.Alerts));
                 builder.Services.AddHostedService<Pipeline.Sinks.Alerts.AlertForwarder>();
             }
+            // The exporter's series live on this process's /metrics; without an endpoint it would be work for nobody.
+            if (config.Exporter.Enabled && config.Metrics.Listen.Length > 0) builder.Services.AddHostedService<EventMetricsExporter>();
             if (config.Sinks.ConsoleAlerts)
             {
                 var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });

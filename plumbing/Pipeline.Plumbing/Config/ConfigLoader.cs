@@ -249,10 +249,33 @@ internal static class ConfigValidator
             if (c.Alerts.Webhooks[i].Secret.Length == 0)
                 Fail($"alerts.webhooks[{i}]", $"[[alerts.webhooks]] #{i + 1}: 'secret' is required, so receivers can verify the sender (use ${{env:NAME}})");
         }
+        if (c.Elasticsearch.CaCertificate.Length > 0 && c.Elasticsearch.CaFingerprint.Length > 0)
+            Fail("elasticsearch.ca_fingerprint", "set either 'elasticsearch.ca_certificate' or 'elasticsearch.ca_fingerprint', not both");
+        if (c.Elasticsearch.CaCertificate.Length > 0 && !File.Exists(c.Elasticsearch.CaCertificate))
+            Fail("elasticsearch.ca_certificate", $"'elasticsearch.ca_certificate' = \"{c.Elasticsearch.CaCertificate}\" is not a readable file (a PEM CA certificate, e.g. Elasticsearch's config/certs/http_ca.crt)");
+        if (c.Elasticsearch.CaFingerprint.Length > 0 && !IsSha256Hex(c.Elasticsearch.CaFingerprint))
+            Fail("elasticsearch.ca_fingerprint", "'elasticsearch.ca_fingerprint' must be a SHA-256 fingerprint: 64 hex digits, colons allowed");
+        CheckDuration("elasticsearch.request_timeout", c.Elasticsearch.RequestTimeout);
+        CheckDuration("elasticsearch.ilm_rollover_after", c.Elasticsearch.IlmRolloverAfter);
+        CheckDuration("elasticsearch.ilm_delete_after", c.Elasticsearch.IlmDeleteAfter);
 
         if (c.Sinks.BatchSize is < 1 or > 100_000) Fail("sinks.batch_size", "'sinks.batch_size' must be 1-100000");
+        if (c.Sinks.MaxBytes is < 1024 or > 100 * 1024 * 1024) Fail("sinks.max_bytes", "'sinks.max_bytes' must be 1024-104857600 (1 KiB-100 MiB; Elasticsearch refuses requests over http.max_content_length, 100 MB by default)");
+        if (c.Sinks.InFlight is < 1 or > 64) Fail("sinks.in_flight", "'sinks.in_flight' must be 1-64");
+        if (c.Sinks.NdjsonMaxFileBytes < 1024) Fail("sinks.ndjson_max_file_bytes", "'sinks.ndjson_max_file_bytes' must be at least 1024");
         CheckDuration("sinks.linger", c.Sinks.Linger);
         CheckDuration("sinks.give_up_after", c.Sinks.GiveUpAfter, positive: false);
+
+        if (string.IsNullOrWhiteSpace(c.Exporter.GroupId)) Fail("exporter.group_id", "'exporter.group_id' must not be empty");
+        CheckDuration("exporter.staleness", c.Exporter.Staleness);
+        CheckDuration("exporter.counter_staleness", c.Exporter.CounterStaleness);
+        if (c.Exporter.MaxSeriesPerMetric is < 1 or > 10_000_000) Fail("exporter.max_series_per_metric", "'exporter.max_series_per_metric' must be 1-10000000");
+        if (c.Exporter.ProcessTopN is < 0 or > 1000) Fail("exporter.process_top_n", "'exporter.process_top_n' must be 0-1000");
+        if (c.Exporter.ProcessFilter.Length > 0)
+        {
+            try { Expression.Parse(c.Exporter.ProcessFilter); }
+            catch (ExpressionException e) { FailInString(errors, loaded, "exporter.process_filter", e, $"exporter.process_filter: {e.Message}"); }
+        }
         return errors;
     }
 
@@ -316,6 +339,17 @@ internal static class ConfigValidator
         var at = loaded.LocationOf(path);
         var location = at.Line > 0 ? at with { Column = at.Column + 1 + e.Position } : at;
         errors.Add(new ConfigError(location, message));
+    }
+
+    private static bool IsSha256Hex(string fingerprint)
+    {
+        int digits = 0;
+        foreach (var ch in fingerprint)
+        {
+            if (char.IsAsciiHexDigit(ch)) digits++;
+            else if (ch != ':') return false;
+        }
+        return digits == 64;
     }
 
     private static bool IsSimpleName(string name)

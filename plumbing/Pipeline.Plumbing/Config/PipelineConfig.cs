@@ -31,6 +31,7 @@ public sealed class PipelineConfig
 
     /// <summary>Directory of custom filter plugin assemblies (each implements IEventFilterFactory). Default: none.</summary>
     public string PluginDir { get; set; } = "";
+    public ExporterConfig Exporter { get; set; } = new();
 
     /// <summary>The host name to stamp on events.</summary>
     [TomlIgnore]
@@ -201,36 +202,78 @@ public sealed class RuleConfig
 
 public sealed class ElasticsearchConfig
 {
-    /// <summary>Elasticsearch URL, e.g. <c>http://localhost:9200</c>. Empty (default): write NDJSON files under <c>data_dir/ndjson</c> instead.</summary>
+    /// <summary>
+    /// Elasticsearch URL, e.g. <c>http://localhost:9200</c>; several nodes comma-separated. Empty (default): write NDJSON
+    /// files under <c>data_dir/ndjson</c> instead.
+    /// </summary>
     public string Url { get; set; } = "";
 
     /// <summary>Data stream namespace: <c>logs-ops.logs-{namespace}</c>. Default <c>default</c>.</summary>
     public string Namespace { get; set; } = "default";
 
-    /// <summary>API key (use <c>${env:NAME}</c>).</summary>
+    /// <summary>API key, the base64 "encoded" value Elasticsearch returns (use <c>${env:NAME}</c>). Wins over username/password.</summary>
     [Secret] public string ApiKey { get; set; } = "";
 
+    /// <summary>Basic-auth user, used when there is no <c>api_key</c>.</summary>
     public string Username { get; set; } = "";
 
+    /// <summary>Basic-auth password (use <c>${env:NAME}</c>).</summary>
     [Secret] public string Password { get; set; } = "";
 
-    /// <summary>Install index templates for the pipeline's data streams at startup. Default true.</summary>
+    /// <summary>
+    /// PEM file of the CA that signed the cluster's HTTP certificate (Elasticsearch writes it to
+    /// <c>config/certs/http_ca.crt</c>). The server certificate must chain to it. Default empty: the system trust store.
+    /// </summary>
+    public string CaCertificate { get; set; } = "";
+
+    /// <summary>
+    /// Hex SHA-256 fingerprint of the cluster's CA (or its own) certificate, as Elasticsearch prints at first start; colons
+    /// are allowed. An alternative to <c>ca_certificate</c>. Default empty.
+    /// </summary>
+    public string CaFingerprint { get; set; } = "";
+
+    /// <summary>How long one bulk or setup request may take before it counts as failed and is retried. Default 60s.</summary>
+    public string RequestTimeout { get; set; } = "60s";
+
+    /// <summary>Install the ILM policy and the index templates for the pipeline's data streams at startup. Default true.</summary>
     public bool InstallTemplates { get; set; } = true;
+
+    /// <summary>ILM: roll a data stream's write index over after this long (or at 50 GB per primary shard). Default 1d.</summary>
+    public string IlmRolloverAfter { get; set; } = "1d";
+
+    /// <summary>ILM: delete a backing index this long after its rollover. Default 30d.</summary>
+    public string IlmDeleteAfter { get; set; } = "30d";
 }
 
 public sealed class SinksConfig
 {
-    /// <summary>Most records written per bulk request or file append. Default 1000.</summary>
+    /// <summary>Most records written per bulk request or file append. Default 1000 (see bench/RESULTS.md, "Sinks").</summary>
     public int BatchSize { get; set; } = 1000;
 
-    /// <summary>Longest a partial batch waits before it is written. Default 500ms.</summary>
+    /// <summary>
+    /// Most bytes of record values per bulk request (before gzip); a batch is sent when it reaches either limit.
+    /// Default 5 MiB (5242880), well under Elasticsearch's 100 MB <c>http.max_content_length</c>.
+    /// </summary>
+    public int MaxBytes { get; set; } = 5 * 1024 * 1024;
+
+    /// <summary>Longest a partial batch waits (from its first record) before it is written. Default 500ms.</summary>
     public string Linger { get; set; } = "500ms";
+
+    /// <summary>
+    /// Bulk requests in flight at once. Offsets are still committed in order, only up to where every record is written or
+    /// dead-lettered. Memory the sink holds is at most about <c>(in_flight + 1) * max_bytes</c> plus Kafka's 16 MiB
+    /// prefetch. Default 2.
+    /// </summary>
+    public int InFlight { get; set; } = 2;
 
     /// <summary>Consumer group of the sinks. Default <c>pipeline-sinks</c>.</summary>
     public string GroupId { get; set; } = "pipeline-sinks";
 
     /// <summary>Longest time a batch is retried against a failing backend before the sink gives up and exits non-zero (nothing is committed). Default 0: forever.</summary>
     public string GiveUpAfter { get; set; } = "0s";
+
+    /// <summary>Without <c>elasticsearch.url</c>: start a new NDJSON file once the current one reaches this size. Default 128 MiB (134217728).</summary>
+    public long NdjsonMaxFileBytes { get; set; } = 128L * 1024 * 1024;
 
     /// <summary>Print one line per alert to the console (on by default in <c>pipeline run</c>).</summary>
     public bool ConsoleAlerts { get; set; } = true;

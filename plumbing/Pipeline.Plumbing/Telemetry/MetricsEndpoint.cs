@@ -24,6 +24,8 @@ public sealed class MetricsEndpoint(MetricsConfig config, ILogger<MetricsEndpoin
     {
         if (config.Listen.Length == 0) return Task.CompletedTask;
         PipelineMetrics.EnsureRegistered();
+        // Served from the first scrape on, at 0, so rate() sees the series start rather than appear.
+        PipelineMetrics.HttpRequests.WithLabels("GET", "200");
         int colon = config.Listen.LastIndexOf(':');
         var host = config.Listen[..colon].Trim('[', ']');
         var port = config.Listen[(colon + 1)..];
@@ -64,8 +66,15 @@ public sealed class MetricsEndpoint(MetricsConfig config, ILogger<MetricsEndpoin
     private async Task RespondAsync(HttpListenerContext context)
     {
         var response = context.Response;
+        var method = context.Request.HttpMethod;
         try
         {
+            if (method is not ("GET" or "HEAD"))
+            {
+                response.StatusCode = 405;
+                response.AddHeader("Allow", "GET, HEAD");
+                return;
+            }
             var accept = context.Request.Headers["Accept"] ?? "";
             bool openMetrics = accept.Contains("application/openmetrics-text", StringComparison.OrdinalIgnoreCase);
             response.StatusCode = 200;
@@ -74,8 +83,11 @@ public sealed class MetricsEndpoint(MetricsConfig config, ILogger<MetricsEndpoin
             await Metrics.DefaultRegistry.CollectAndExportAsTextAsync(buffer,
                 openMetrics ? ExpositionFormat.OpenMetricsText : ExpositionFormat.PrometheusText, CancellationToken.None).ConfigureAwait(false);
             response.ContentLength64 = buffer.Length;
-            buffer.Position = 0;
-            await buffer.CopyToAsync(response.OutputStream).ConfigureAwait(false);
+            if (method == "GET")
+            {
+                buffer.Position = 0;
+                await buffer.CopyToAsync(response.OutputStream).ConfigureAwait(false);
+            }
         }
         catch (Exception e) when (e is HttpListenerException or IOException or ScrapeFailedException)
         {
@@ -84,9 +96,22 @@ public sealed class MetricsEndpoint(MetricsConfig config, ILogger<MetricsEndpoin
         }
         finally
         {
+            // Counted once answered, so a scrape shows the requests before it (as Prometheus' own promhttp does).
+            PipelineMetrics.HttpRequests.WithLabels(MethodLabel(method), StatusLabel(response.StatusCode)).Inc();
             try { response.Close(); } catch (HttpListenerException) { }
         }
     }
+
+    // The method is the client's to choose: anything unusual is one label value, so it cannot grow the series.
+    private static string MethodLabel(string method) => method is "GET" or "HEAD" or "POST" or "PUT" or "DELETE" or "PATCH" or "OPTIONS" ? method : "other";
+
+    private static string StatusLabel(int status) => status switch
+    {
+        200 => "200",
+        405 => "405",
+        503 => "503",
+        _ => status.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {

@@ -21,8 +21,8 @@ public static class PipelineMetrics
         });
     }
 
-    /// <summary>Runs the static setup before anything is scraped.</summary>
-    public static void EnsureRegistered() { }
+    /// <summary>Runs the static setup (and the .NET runtime gauges) before anything is scraped.</summary>
+    public static void EnsureRegistered() => RuntimeMetrics.Register();
 
     public static readonly Counter EventsIn = Metrics.CreateCounter(
         "pipeline_events_in_total", "Records a stage read, by stage and topic (or input).",
@@ -114,4 +114,36 @@ public static class PipelineMetrics
     public static readonly Counter BulkItems = Metrics.CreateCounter(
         "pipeline_sink_items_total", "Per-item outcomes of sink writes: created, duplicate, retried, rejected.",
         new CounterConfiguration { LabelNames = ["sink", "outcome"] });
+
+    public static readonly Counter BulkRetries = Metrics.CreateCounter(
+        "pipeline_sink_retries_total", "Write attempts that left records to retry (each is followed by a backoff), by sink.",
+        new CounterConfiguration { LabelNames = ["sink"] });
+
+    public static readonly Histogram BulkDuration = Metrics.CreateHistogram(
+        "pipeline_sink_bulk_duration_seconds", "Time one write to the sink's backend took (one Elasticsearch bulk request, or one file append), by sink.",
+        new HistogramConfiguration { LabelNames = ["sink"], Buckets = Histogram.ExponentialBuckets(0.001, 2, 16) });
+
+    public static readonly Gauge SinkBufferedBytes = Metrics.CreateGauge(
+        "pipeline_sink_spool_bytes", "Bytes of records the sink holds in memory: the batch being filled and the batches in flight. Bounded by (sinks.in_flight + 1) * sinks.max_bytes.",
+        new GaugeConfiguration { LabelNames = ["sink"] });
+
+    public static readonly Gauge BatchesInFlight = Metrics.CreateGauge(
+        "pipeline_sink_batches_in_flight", "Batches handed to the backend and not yet written or dead-lettered, by sink.",
+        new GaugeConfiguration { LabelNames = ["sink"] });
+
+    public static readonly Gauge ConsumerLag = Metrics.CreateGauge(
+        "pipeline_consumer_lag", "Records in a partition the stage has not consumed yet (high watermark minus position), by stage, topic and partition.",
+        new GaugeConfiguration { LabelNames = ["stage", "topic", "partition"] });
+
+    public static readonly Counter ExporterSeriesRefused = Metrics.CreateCounter(
+        "pipeline_exporter_series_refused_total", "Updates the exporter refused because the metric already had exporter.max_series_per_metric series, by metric.",
+        new CounterConfiguration { LabelNames = ["metric"] });
+
+    public static readonly Gauge ExporterSeries = Metrics.CreateGauge(
+        "pipeline_exporter_series", "Series the exporter currently serves, by metric.",
+        new GaugeConfiguration { LabelNames = ["metric"] });
+
+    public static readonly Counter HttpRequests = Metrics.CreateCounter(
+        "http_requests_total", "HTTP requests to the metrics endpoint, by method and status code.",
+        new CounterConfiguration { LabelNames = ["method", "status_code"] });
 }

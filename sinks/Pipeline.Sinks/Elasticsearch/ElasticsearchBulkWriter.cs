@@ -46,7 +46,8 @@ public sealed class ElasticsearchBulkWriter : IBatchWriter
     }
 
     /// <summary>The writer the sink host uses: a client built from <paramref name="config"/> (see <see cref="ElasticsearchConnection.Settings"/>).</summary>
-    /// <exception cref="ArgumentException"><c>elasticsearch.url</c> is empty or not an http(s) URL.</exception>
+    /// <param name="requestTimeout">Overrides <c>elasticsearch.request_timeout</c> (tests use a short one).</param>
+    /// <exception cref="ArgumentException"><c>elasticsearch.url</c> is empty or not an http(s) URL, or the CA file or fingerprint is unusable.</exception>
     public static ElasticsearchBulkWriter Create(ElasticsearchConfig config, ILogger logger, TimeSpan? requestTimeout = null)
     {
         var settings = ElasticsearchConnection.Settings(config, requestTimeout);
@@ -70,7 +71,7 @@ public sealed class ElasticsearchBulkWriter : IBatchWriter
             Log.TemplatesSkipped(_logger);
             return;
         }
-        await PutAsync<PutLifecycleResponse>($"/_ilm/policy/{IndexTemplates.LifecyclePolicyName}", IndexTemplates.LifecyclePolicy,
+        await PutAsync<PutLifecycleResponse>($"/_ilm/policy/{IndexTemplates.LifecyclePolicyName}", IndexTemplates.LifecyclePolicy(_config),
             $"ILM policy {IndexTemplates.LifecyclePolicyName}", cancellationToken).ConfigureAwait(false);
         foreach (var spec in TopicCatalog.All)
         {
@@ -134,7 +135,6 @@ public sealed class ElasticsearchBulkWriter : IBatchWriter
         }
         if (sendable > 0) await SendAsync(batch, slots.AsMemory(0, sendable), results, cancellationToken).ConfigureAwait(false);
 
-        Log.CountOutcomes(results);
         ReportItemProblems(results);
         return results;
     }

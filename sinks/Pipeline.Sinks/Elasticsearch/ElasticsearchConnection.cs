@@ -7,9 +7,6 @@ namespace Pipeline.Sinks.Elasticsearch;
 /// <summary>Turns <see cref="ElasticsearchConfig"/> into official-client settings: nodes, credentials, gzip, timeouts.</summary>
 public static class ElasticsearchConnection
 {
-    /// <summary>How long one request may take before it counts as failed (and is retried). Default 60s.</summary>
-    public static readonly TimeSpan DefaultRequestTimeout = TimeSpan.FromSeconds(60);
-
     /// <summary>The node URLs in <c>elasticsearch.url</c> (comma-separated for several nodes).</summary>
     public static IReadOnlyList<Uri> Nodes(ElasticsearchConfig config)
     {
@@ -27,8 +24,9 @@ public static class ElasticsearchConnection
     }
 
     /// <summary>
-    /// Client settings for the configured cluster. Bodies are gzip-compressed. The client does not retry on its own
-    /// beyond trying each node once: retrying with backoff is <see cref="BatchDelivery"/>'s job.
+    /// Client settings for the configured cluster: gzip-compressed bodies, <c>elasticsearch.request_timeout</c>, an API key
+    /// or basic auth, and the configured CA or fingerprint for TLS. The client does not retry on its own beyond trying
+    /// each node once: retrying with backoff is <see cref="BatchDelivery"/>'s job.
     /// </summary>
     public static ElasticsearchClientSettings Settings(ElasticsearchConfig config, TimeSpan? requestTimeout = null)
     {
@@ -36,7 +34,7 @@ public static class ElasticsearchConnection
         NodePool pool = nodes.Count == 1 ? new SingleNodePool(nodes[0]) : new StaticNodePool(nodes);
         var settings = new ElasticsearchClientSettings(pool)
             .EnableHttpCompression()
-            .RequestTimeout(requestTimeout ?? DefaultRequestTimeout)
+            .RequestTimeout(requestTimeout ?? Plumbing.Config.Duration.Parse(config.RequestTimeout))
             .MaximumRetries(nodes.Count - 1);
         if (!string.IsNullOrEmpty(config.ApiKey))
         {
@@ -46,7 +44,10 @@ public static class ElasticsearchConnection
         {
             settings = settings.Authentication(new BasicAuthentication(config.Username, config.Password));
         }
-        // Trusting a self-signed cluster by CA certificate fingerprint (settings.CertificateFingerprint) is not configurable yet.
+        if (ClusterCertificateTrust.From(config) is { } trust)
+        {
+            settings = settings.ServerCertificateValidationCallback(trust.Validate);
+        }
         return settings;
     }
 

@@ -1,3 +1,4 @@
+using Pipeline.Plumbing.Config;
 using Pipeline.Schemas.Topics;
 
 namespace Pipeline.Sinks.Elasticsearch;
@@ -31,24 +32,30 @@ public static class IndexTemplates
     /// <summary>The index pattern the template claims, e.g. <c>logs-ops.logs-*</c>: every namespace of the data stream.</summary>
     public static string IndexPattern(TopicSpec spec) => $"{spec.StreamType}-{spec.Dataset}-*";
 
-    /// <summary>Roll over daily or at 50 GB per primary shard, delete 30 days after rollover.</summary>
-    public const string LifecyclePolicy = """
+    /// <summary>
+    /// The ILM policy: roll the write index over after <c>elasticsearch.ilm_rollover_after</c> (default 1d) or at 50 GB per
+    /// primary shard, and delete a backing index <c>elasticsearch.ilm_delete_after</c> (default 30d) after its rollover.
+    /// </summary>
+    public static string LifecyclePolicy(ElasticsearchConfig config) => $$"""
         {
           "policy": {
             "_meta": { "managed_by": "pipeline" },
             "phases": {
               "hot": {
                 "min_age": "0ms",
-                "actions": { "rollover": { "max_age": "1d", "max_primary_shard_size": "50gb" } }
+                "actions": { "rollover": { "max_age": "{{EsTime(config.IlmRolloverAfter)}}", "max_primary_shard_size": "50gb" } }
               },
               "delete": {
-                "min_age": "30d",
+                "min_age": "{{EsTime(config.IlmDeleteAfter)}}",
                 "actions": { "delete": {} }
               }
             }
           }
         }
         """;
+
+    // Elasticsearch time units are a subset of ours (d, h, m, s, ms) but take one number and unit: "1h30m" becomes "90m".
+    private static string EsTime(string duration) => Duration.Format(Duration.Parse(duration));
 
     /// <summary>The template body for one topic's data streams.</summary>
     public static string For(TopicSpec spec) => $$"""

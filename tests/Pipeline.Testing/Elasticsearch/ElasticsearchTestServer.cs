@@ -1,11 +1,13 @@
 using System.Collections.Concurrent;
 using System.IO.Compression;
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -30,7 +32,13 @@ public sealed class ElasticsearchTestServer : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private WebApplication? _app;
     private int _bulkRequests;
+    private int _bulkInProgress;
+    private int _maxBulkInProgress;
     private int _itemsReceived;
+    private X509Certificate2? _certificate;
+    private X509Certificate2Collection? _chain;
+    private int _port;
+    private long _answerDelayTicks;
     private long _maxContentLength = 100L * 1024 * 1024;
 
     private ElasticsearchTestServer(bool builtInTemplates)
@@ -52,25 +60,69 @@ public sealed class ElasticsearchTestServer : IAsyncDisposable
     /// Install the templates a fresh Elasticsearch 9 has (<c>logs</c> for <c>logs-*-*</c> and <c>metrics</c> for
     /// <c>metrics-*-*</c>, priority 100, data streams), so that <c>logs-x-y</c> is a data stream even before a test installs its own templates.
     /// </param>
-    public static async Task<ElasticsearchTestServer> StartAsync(bool builtInTemplates = true, CancellationToken cancellationToken = default)
+    public static Task<ElasticsearchTestServer> StartAsync(bool builtInTemplates = true, CancellationToken cancellationToken = default)
+        => StartAsync(builtInTemplates, certificate: null, chain: null, cancellationToken);
+
+    /// <summary>
+    /// Starts a server that speaks HTTPS with <paramref name="certificate"/> (which needs its private key), sending
+    /// <paramref name="chain"/> (e.g. the CA) along with it, as Elasticsearch does with its auto-generated certificates.
+    /// </summary>
+    public static async Task<ElasticsearchTestServer> StartAsync(bool builtInTemplates, X509Certificate2? certificate, X509Certificate2Collection? chain,
+        CancellationToken cancellationToken = default)
     {
-        var server = new ElasticsearchTestServer(builtInTemplates);
+        var server = new ElasticsearchTestServer(builtInTemplates) { _certificate = certificate, _chain = chain };
+        await server.ListenAsync(0, cancellationToken).ConfigureAwait(false);
+        return server;
+    }
+
+    private async Task ListenAsync(int port, CancellationToken cancellationToken)
+    {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.Listen(IPAddress.Loopback, 0);
+            kestrel.Listen(IPAddress.Loopback, port, listen =>
+            {
+                if (_certificate is not null)
+                {
+                    listen.UseHttps(new HttpsConnectionAdapterOptions { ServerCertificate = _certificate, ServerCertificateChain = _chain });
+                }
+            });
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = null;
         });
         var app = builder.Build();
-        app.Run(server.HandleAsync);
+        app.Run(HandleAsync);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        server._app = app;
-        server.Url = new Uri(address.EndsWith('/') ? address : address + "/");
-        return server;
+        _app = app;
+        var url = new Uri(address.EndsWith('/') ? address : address + "/");
+        _port = url.Port;
+        Url = url;
     }
+
+    /// <summary>
+    /// Takes the server down like a stopped Elasticsearch node: it stops listening (connections are refused, requests in
+    /// flight are cut off) but keeps every index, template and document, until <see cref="ResumeAsync"/>.
+    /// </summary>
+    public async Task PauseAsync()
+    {
+        var app = Interlocked.Exchange(ref _app, null);
+        if (app is null) return;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        try
+        {
+            await app.StopAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Requests still in flight are cut off.
+        }
+        await app.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Listens again on the same address, with everything the server held before <see cref="PauseAsync"/>.</summary>
+    public Task ResumeAsync(CancellationToken cancellationToken = default) => ListenAsync(_port, cancellationToken);
 
     // ---- Fault injection -------------------------------------------------------------------------------------
 
@@ -94,6 +146,16 @@ public sealed class ElasticsearchTestServer : IAsyncDisposable
     {
         get => _faults.ResponseDelay;
         set => _faults.ResponseDelay = value;
+    }
+
+    /// <summary>
+    /// How long every answer waits after the request was carried out (documents are indexed, then the answer is late):
+    /// the window in which a client that dies has written documents it never heard about. Zero by default.
+    /// </summary>
+    public TimeSpan AnswerDelay
+    {
+        get => TimeSpan.FromTicks(Interlocked.Read(ref _answerDelayTicks));
+        set => Interlocked.Exchange(ref _answerDelayTicks, value.Ticks);
     }
 
     /// <summary>The next <paramref name="count"/> requests are read and then answered by aborting the connection, with no response at all.</summary>
@@ -183,6 +245,12 @@ public sealed class ElasticsearchTestServer : IAsyncDisposable
     /// <summary>Bulk requests received, including ones answered with an injected failure or dropped.</summary>
     public int BulkRequestCount => Volatile.Read(ref _bulkRequests);
 
+    /// <summary>Bulk requests the server is handling right now.</summary>
+    public int BulkRequestsInProgress => Volatile.Read(ref _bulkInProgress);
+
+    /// <summary>The most bulk requests the server was handling at the same time.</summary>
+    public int MaxConcurrentBulkRequests => Volatile.Read(ref _maxBulkInProgress);
+
     /// <summary>Bulk actions received in bulk requests the server processed (not in failed or dropped ones).</summary>
     public int TotalItemsReceived => Volatile.Read(ref _itemsReceived);
 
@@ -199,12 +267,19 @@ public sealed class ElasticsearchTestServer : IAsyncDisposable
         var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries).Select(Uri.UnescapeDataString).ToArray();
         var gzipped = request.Headers.ContentEncoding.Any(v => v is not null && v.Contains("gzip", StringComparison.OrdinalIgnoreCase));
         var status = 0;
+        var isBulk = RestRouter.IsBulk(segments);
         var wireBytes = 0;
         var bodyBytes = 0;
         try
         {
             context.Response.Headers["X-Elastic-Product"] = "Elasticsearch";
-            if (RestRouter.IsBulk(segments)) Interlocked.Increment(ref _bulkRequests);
+            if (isBulk)
+            {
+                Interlocked.Increment(ref _bulkRequests);
+                var now = Interlocked.Increment(ref _bulkInProgress);
+                int max;
+                while (now > (max = Volatile.Read(ref _maxBulkInProgress)) && Interlocked.CompareExchange(ref _maxBulkInProgress, now, max) != max) { }
+            }
 
             if (request.ContentLength > MaxContentLength)
             {
@@ -256,6 +331,12 @@ public sealed class ElasticsearchTestServer : IAsyncDisposable
                     : EsResponse.Error(mediaError.Reason.StartsWith("Content-Type header [", StringComparison.Ordinal) ? 406 : 400, mediaError);
             }
             status = response.Status;
+            var answerDelay = AnswerDelay;
+            if (answerDelay > TimeSpan.Zero)
+            {
+                using var either = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stopping.Token);
+                await Task.Delay(answerDelay, either.Token).ConfigureAwait(false);
+            }
             await WriteAsync(context, response).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested || _stopping.IsCancellationRequested)
@@ -265,6 +346,7 @@ public sealed class ElasticsearchTestServer : IAsyncDisposable
         }
         finally
         {
+            if (isBulk) Interlocked.Decrement(ref _bulkInProgress);
             var headers = request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
             _requests.Enqueue(new ReceivedRequest(method, path, request.QueryString.Value ?? "", gzipped, wireBytes, bodyBytes, status, headers));
         }

@@ -40,3 +40,27 @@ public class NdjsonFileWriterTests
         Assert.Equal(3, es.Documents("logs-ops.logs-default").Count);
     }
 }
+
+public class NdjsonFileRotationTests
+{
+    [Fact]
+    public async Task AFileThatWouldGrowPastItsLimitIsRotatedAndEveryRecordIsKeptOnceInOrder()
+    {
+        using var dir = new TempDirectory();
+        await using var writer = new NdjsonFileWriter(dir.Path, maxFileBytes: 2048);
+        await writer.InitializeAsync(CancellationToken.None);
+        var records = Enumerable.Range(0, 60).Select(i => new SinkRecord("ops.logs.v1", 0, i,
+            System.Text.Encoding.UTF8.GetBytes($"{{\"@timestamp\":\"2026-11-27T00:00:00Z\",\"event\":{{\"id\":\"id{i}\"}},\"message\":\"m{i}\"}}"),
+            $"id{i}", "logs-ops.logs-default")).ToList();
+
+        for (int i = 0; i < records.Count; i += 7) await writer.WriteAsync(records.Skip(i).Take(7).ToList(), CancellationToken.None);
+        await writer.DisposeAsync();
+
+        var files = writer.FilesFor("logs-ops.logs-default");
+        Assert.True(files.Count > 3, $"{files.Count} files");
+        Assert.All(files, f => Assert.True(new FileInfo(f).Length <= 2048, $"{f}: {new FileInfo(f).Length} bytes"));
+        var ids = files.SelectMany(File.ReadAllLines).Where(l => l.StartsWith("{\"create\"", StringComparison.Ordinal))
+            .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("create").GetProperty("_id").GetString()).ToList();
+        Assert.Equal(records.Select(r => r.DocumentId), ids);
+    }
+}

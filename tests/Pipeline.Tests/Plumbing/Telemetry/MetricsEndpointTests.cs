@@ -2,7 +2,11 @@ using System.Net.Http.Headers;
 using Microsoft.Extensions.Logging.Abstractions;
 using Pipeline.Plumbing.Config;
 using Pipeline.Plumbing.Telemetry;
+using Pipeline.Schemas.Serialization;
+using Pipeline.Schemas.Topics;
+using Pipeline.Sinks.Metrics;
 using Pipeline.Testing;
+using Pipeline.Tests.Sinks.Elasticsearch;
 
 namespace Pipeline.Tests.Plumbing.Telemetry;
 
@@ -23,6 +27,15 @@ public class MetricsEndpointTests : IAsyncLifetime
         PipelineMetrics.EventsIn.WithLabels(_stage, "ops.logs.v1").Inc(3);
         PipelineMetrics.AlertsFiring.WithLabels("test-rule").Set(1);
         PipelineMetrics.DeadLetters.WithLabels("test", "invalid_json").Inc();
+        PipelineMetrics.BulkDuration.WithLabels("test").Observe(0.02);
+        PipelineMetrics.ConsumerLag.WithLabels("test", "ops.logs.v1", "0").Set(12);
+        // The exporter's series share the endpoint: they must pass the same checks.
+        var exporter = new EventMetrics(new ExporterConfig(), Prometheus.Metrics.DefaultFactory);
+        exporter.Observe(TopicCatalog.Logs.Name, EventSerializer.Serialize(SampleEvents.Log(1)), 0);
+        exporter.Observe(TopicCatalog.Process.Name, EventSerializer.Serialize(SampleEvents.Process(1)), 0);
+        exporter.Observe(TopicCatalog.Probes.Name, EventSerializer.Serialize(SampleEvents.Probe(1)), 0);
+        exporter.Observe(TopicCatalog.Alerts.Name, EventSerializer.Serialize(SampleEvents.Alert(1)), 0);
+        exporter.Tick(0);
     }
 
     public async ValueTask DisposeAsync()
@@ -50,6 +63,27 @@ public class MetricsEndpointTests : IAsyncLifetime
         Assert.Contains("pipeline_alerts_firing{rule=\"test-rule\"} 1", body);
         Assert.Contains("process_cpu_seconds_total", body);
         Assert.Contains("dotnet_collection_count_total", body);
+        Assert.Contains("dotnet_gc_heap_size_bytes{generation=\"gen0\"}", body);
+        Assert.Contains("dotnet_threadpool_queue_length", body);
+        Assert.Contains("dotnet_exceptions_total", body);
+        Assert.Contains("pipeline_sink_bulk_duration_seconds_bucket{sink=\"test\"", body);
+        Assert.Contains("pipeline_consumer_lag{stage=\"test\",topic=\"ops.logs.v1\",partition=\"0\"} 12", body);
+        Assert.Contains("ops_log_lines_total{host=\"web-1\"", body);
+        Assert.Contains("ops_process_cpu_ratio{host=\"web-1\",process=\"nginx\"", body);
+        Assert.Contains("ops_alerts_firing{alertname=\"error-burst\"", body);
+    }
+
+    [Fact]
+    public async Task RequestsForMetricsAreCountedByMethodAndStatus()
+    {
+        await Scrape();
+        using (var post = await _http.PostAsync($"http://127.0.0.1:{_port}/metrics", new StringContent(""), TestContext.Current.CancellationToken))
+            Assert.Equal(System.Net.HttpStatusCode.MethodNotAllowed, post.StatusCode);
+
+        var (body, _) = await Scrape();
+
+        Assert.Matches("http_requests_total\\{method=\"GET\",status_code=\"200\"\\} [1-9]", body);
+        Assert.Matches("http_requests_total\\{method=\"POST\",status_code=\"405\"\\} [1-9]", body);
     }
 
     [Fact]
@@ -75,6 +109,9 @@ public class MetricsEndpointTests : IAsyncLifetime
             families = list(text_string_to_metric_families(sys.stdin.read()))
             names = {f.name for f in families}
             assert "pipeline_events_in" in names, sorted(names)
+            assert "http_requests" in names, sorted(names)
+            assert "ops_log_lines" in names, sorted(names)
+            assert "pipeline_sink_bulk_duration_seconds" in names, sorted(names)
             print(len(families))
             """;
         var probe = await Peers.RunAsync(python, ["-c", "import prometheus_client"]);
