@@ -73,7 +73,7 @@ internal static class StageHost
                 await KafkaReadiness.WaitUntilReachableAsync(kafka, logger, stop.Token).ConfigureAwait(false);
                 await KafkaReadiness.EnsureTopicsAsync(kafka, logger).ConfigureAwait(false);
             }
-            using var host = Build(config, kafka, broker, stages);
+            using var host = Build(loaded, kafka, broker, stages);
             var services = host.Services.GetServices<IHostedService>().ToList();
             await host.StartAsync(stop.Token).ConfigureAwait(false);
             await host.WaitForShutdownAsync(stop.Token).ConfigureAwait(false);
@@ -107,8 +107,9 @@ internal static class StageHost
         return broker;
     }
 
-    private static IHost Build(PipelineConfig config, KafkaSettings kafka, EmbeddedBroker? broker, Stages stages)
+    private static IHost Build(LoadedConfig loaded, KafkaSettings kafka, EmbeddedBroker? broker, Stages stages)
     {
+        var config = loaded.Config;
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         ConsoleLogging.Configure(builder.Logging);
         builder.Services.AddSystemd();
@@ -136,7 +137,15 @@ internal static class StageHost
             }
         }
         if (stages.HasFlag(Stages.Processors)) builder.Services.AddHostedService<StreamProcessorService>();
-        if (stages.HasFlag(Stages.Producers)) builder.Services.AddHostedService<LogTailer>();
+        if (stages.HasFlag(Stages.Producers))
+        {
+            builder.Services.AddSingleton<LogTailer>();
+            builder.Services.AddSingleton<IConfigReloadable>(sp => sp.GetRequiredService<LogTailer>());
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<LogTailer>());
+        }
+        // The config file is watched (and SIGHUP handled) for every stage that can take a new config.
+        builder.Services.AddHostedService(sp => new ConfigReloader(
+            File.Exists(loaded.Source) ? loaded.Source : null, sp.GetServices<IConfigReloadable>(), sp.GetRequiredService<ILogger<ConfigReloader>>()));
         return builder.Build();
     }
 

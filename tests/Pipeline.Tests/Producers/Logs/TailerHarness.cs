@@ -54,7 +54,7 @@ internal sealed class TailerHarness : IAsyncDisposable
     public PipelineConfig Config { get; }
     public LogInputConfig Input { get; }
     public EmbeddedBroker Broker => _broker;
-    public string CheckpointFile => System.IO.Path.Combine(Config.DataDir, "checkpoints", "logs.json");
+    public string CheckpointFile => CheckpointStore.RegistryPath(Config.DataDir);
 
     public string LogFile(string name) => System.IO.Path.Combine(LogDir, name);
 
