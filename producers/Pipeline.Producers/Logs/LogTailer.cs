@@ -404,8 +404,9 @@ public sealed class LogTailer : BackgroundService, ILineSink, IConfigReloadable
     private FilterOutcome Filter(FilterChain chain, ref byte[] value, out string? error)
     {
         var e = FilterEvent.Parse(value);
-        var outcome = chain.Run(e, out error);
-        if (outcome != FilterOutcome.Keep) return outcome;
+        var outcome = chain.Run(e, out error, out bool failed);
+        // A filter threw and its on_error is "pass": send the event unfiltered, not half-changed.
+        if (outcome != FilterOutcome.Keep || failed) return outcome;
         var filtered = e.ToUtf8();
         // A filter that grew the event past what Kafka takes would make it fail forever: send it unfiltered.
         if (filtered.Length <= _maxValueBytes) value = filtered;
