@@ -80,13 +80,19 @@ public sealed class CheckpointStore
         foreach (var key in old) _entries.Remove(key);
     }
 
-    public void Save()
+    public void Save() => Write(Snapshot());
+
+    /// <summary>The entries as they are now; <see cref="Write"/> may write it from another thread.</summary>
+    public List<Checkpoint> Snapshot() => new(_entries.Values);
+
+    /// <summary>Writes <paramref name="snapshot"/> as the registry: temp file, fsync, rename.</summary>
+    public void Write(List<Checkpoint> snapshot)
     {
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(_path))!);
         var tmp = _path + ".tmp";
         using (var stream = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
         {
-            JsonSerializer.Serialize(stream, new List<Checkpoint>(_entries.Values), CheckpointJsonContext.Default.ListCheckpoint);
+            JsonSerializer.Serialize(stream, snapshot, CheckpointJsonContext.Default.ListCheckpoint);
             stream.Flush(flushToDisk: true);
         }
         File.Move(tmp, _path, overwrite: true);

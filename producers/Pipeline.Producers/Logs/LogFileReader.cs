@@ -40,6 +40,8 @@ internal sealed class LogFileReader : IDisposable
     private readonly Queue<bool> _earlyDeadLetterReports = new();
     private readonly Lock _reports = new();
     private long _acked;
+    private long _lastLength = -1;
+    private ulong _fingerprintHash;
     private long _readThrough;   // tailer thread only: where reading may resume once everything sent so far is acknowledged
     private int _generation;
     private int _failed;
@@ -152,9 +154,13 @@ internal sealed class LogFileReader : IDisposable
     {
         truncatedDetected = false;
         long length = _stream.Length;
-        if (length < _bufferOffset + _end)
+        // copytruncate shows as a file shorter than what was read; or, when the application wrote past that
+        // size again before this look, as a first KiB that is not what it was.
+        bool truncated = length < _bufferOffset + _end || (length != _lastLength && HeadChanged());
+        _lastLength = length;
+        if (truncated)
         {
-            // copytruncate: the file is shorter than what we read. The old content was shipped; read the new from 0.
+            // The old content was shipped; read the new from 0.
             truncatedDetected = true;
             Interlocked.Increment(ref _generation);
             ResetTo(0);
@@ -301,7 +307,22 @@ internal sealed class LogFileReader : IDisposable
         if (Fingerprint is not null && FingerprintBytes == FingerprintLength) return;
         int n = (int)Math.Min(length, FingerprintLength);
         if (n == 0 || n == FingerprintBytes) return;
-        (Fingerprint, FingerprintBytes) = (ComputeFingerprint(_stream.SafeFileHandle, n), n);
+        _fingerprintHash = HashHead(_stream.SafeFileHandle, n);
+        // The registry's text form: the hash's big-endian bytes in hex, as XxHash64.Hash writes them.
+        Span<byte> bigEndian = stackalloc byte[8];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(bigEndian, _fingerprintHash);
+        (Fingerprint, FingerprintBytes) = (Convert.ToHexStringLower(bigEndian), n);
+    }
+
+    /// <summary>True when the bytes the fingerprint was taken of are not there any more (one pread of at most 1 KiB).</summary>
+    private bool HeadChanged() => FingerprintBytes > 0 && HashHead(_stream.SafeFileHandle, FingerprintBytes) != _fingerprintHash;
+
+    private static ulong HashHead(SafeFileHandle handle, int length)
+    {
+        Span<byte> head = stackalloc byte[FingerprintLength];
+        int read = RandomAccess.Read(handle, head[..length], 0);
+        // Fewer bytes than asked for: the file is shorter now, so the head is not what it was.
+        return read < length ? ~XxHash64.HashToUInt64(head[..read]) : XxHash64.HashToUInt64(head[..read]);
     }
 
     public static string ComputeFingerprint(SafeFileHandle handle, int length)

@@ -47,6 +47,7 @@ public sealed class LogTailer : BackgroundService, ILineSink, IConfigReloadable
     private volatile List<LogInput> _inputs = [];
     private LogInputPlan? _pendingPlan;
     private IProducer<byte[], byte[]>? _producer;
+    private RegistryWriter _registryWriter = null!;
     private LogInput? _current;
     private long _maxInFlightBytes;
     private long _inFlightBytes;
@@ -136,7 +137,8 @@ public sealed class LogTailer : BackgroundService, ILineSink, IConfigReloadable
             .SetLogHandler(KafkaLog.To(_logger))
             .Build();
         _logger.LogInformation("log tailer started: {Inputs} input(s), registry {Path}", _inputs.Count, _checkpoints.Path);
-        if (_checkpoints.MovedAside is not null) _checkpoints.Save();
+        _registryWriter = new RegistryWriter(_checkpoints, _logger);
+        if (_checkpoints.MovedAside is not null) _registryWriter.Submit(_checkpoints.Snapshot());
         var lastScan = DateTime.MinValue;
         var lastCheckpoint = DateTime.UtcNow;
         var lastSeenRefresh = DateTime.UtcNow;
@@ -475,15 +477,8 @@ public sealed class LogTailer : BackgroundService, ILineSink, IConfigReloadable
         if (refreshSeen) _checkpoints.Prune(DateTimeOffset.UtcNow, ForgetAfter);
         // Nothing moved: no write, no fsync (a thousand idle files would otherwise cost one every second).
         if (!_checkpointsDirty && !refreshSeen) return;
-        try
-        {
-            _checkpoints.Save();
-            _checkpointsDirty = false;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            _logger.LogError("cannot write the log registry {Path}: {Error}; offsets will be re-read after a restart", _checkpoints.Path, e.Message);
-        }
+        _registryWriter.Submit(_checkpoints.Snapshot());
+        _checkpointsDirty = false;
     }
 
     private void Record(LogFileReader reader)
@@ -506,7 +501,9 @@ public sealed class LogTailer : BackgroundService, ILineSink, IConfigReloadable
         if (_producer is null) return;
         int remaining = _producer.Flush(TimeSpan.FromSeconds(30));
         if (remaining > 0) _logger.LogWarning("{Count} log lines were not acknowledged by Kafka before shutdown; they will be re-read on the next start", remaining);
-        SaveCheckpoints(refreshSeen: true);
+        foreach (var reader in _readers.Values) Record(reader);
+        _checkpoints.Prune(DateTimeOffset.UtcNow, ForgetAfter);
+        _registryWriter.Close(_checkpoints.Snapshot());
         _producer.Dispose();
         foreach (var reader in _readers.Values) reader.Dispose();
         _readers.Clear();
@@ -518,5 +515,6 @@ public sealed class LogTailer : BackgroundService, ILineSink, IConfigReloadable
     {
         base.Dispose();
         _wake.Dispose();
+        _registryWriter?.Dispose();
     }
 }
