@@ -24,7 +24,6 @@ public sealed class ConfigReloader : IHostedService, IDisposable
     private PosixSignalRegistration? _sighup;
     private Timer? _debounce;
     private string? _lastText;
-    private string? _lastError;
 
     /// <param name="path">The config file; null (defaults only) turns reloading off.</param>
     public ConfigReloader(string? path, IEnumerable<IConfigReloadable> targets, ILogger<ConfigReloader> logger)
@@ -112,8 +111,7 @@ public sealed class ConfigReloader : IHostedService, IDisposable
             _logger.LogInformation("config reloaded ({Why}) from {Path}", why, _path);
             PipelineMetrics.ConfigReloads.WithLabels("success").Inc();
             PipelineMetrics.ConfigLastReloadSuccessful.Set(1);
-            if (_lastError is not null) PipelineMetrics.ConfigLastReloadError.RemoveLabelled(_lastError);
-            _lastError = null;
+            ClearLastError();
             return true;
         }
     }
@@ -122,11 +120,16 @@ public sealed class ConfigReloader : IHostedService, IDisposable
     {
         PipelineMetrics.ConfigReloads.WithLabels("failure").Inc();
         PipelineMetrics.ConfigLastReloadSuccessful.Set(0);
-        if (_lastError is not null) PipelineMetrics.ConfigLastReloadError.RemoveLabelled(_lastError);
+        ClearLastError();
         // One line, bounded: it is a label value.
         var label = message.ReplaceLineEndings(" ");
-        _lastError = label.Length > 300 ? label[..300] : label;
-        PipelineMetrics.ConfigLastReloadError.WithLabels(_lastError).Set(1);
+        PipelineMetrics.ConfigLastReloadError.WithLabels(label.Length > 300 ? label[..300] : label).Set(1);
+    }
+
+    private static void ClearLastError()
+    {
+        // Only ever one series: the error of the last reload, whichever reloader made it.
+        foreach (var labels in PipelineMetrics.ConfigLastReloadError.GetAllLabelValues()) PipelineMetrics.ConfigLastReloadError.RemoveLabelled(labels);
     }
 
     private string? TryRead()
