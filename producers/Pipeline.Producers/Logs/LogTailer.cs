@@ -21,7 +21,9 @@ public sealed class LogTailer : BackgroundService, ILineSink, IConfigReloadable
 {
     private const string Stage = LogInputPlan.Stage;
     private const int LinesPerFileTurn = 2048;
-    private static readonly TimeSpan CheckpointEvery = TimeSpan.FromSeconds(1);
+    // How much a crash re-sends: what was acknowledged since the last write. Writes happen off the reading
+    // thread and only when an offset moved, so a short interval costs little.
+    private static readonly TimeSpan CheckpointEvery = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan RefreshSeenEvery = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan CloseInactive = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan ForgetAfter = TimeSpan.FromDays(7);
