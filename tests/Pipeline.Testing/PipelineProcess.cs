@@ -82,25 +82,7 @@ public sealed partial class PipelineProcess : IAsyncDisposable
     }
 
     /// <summary>kill -9: no drain, no commit, no flush, as when the machine or the OOM killer ends it.</summary>
-    public async Task KillAsync()
-    {
-        if (!_process.HasExited) Kill(_process.Id, SigKill);
-        await _process.WaitForExitAsync();
-    }
-
-    /// <summary>Resident memory of the process now (VmRSS), in bytes.</summary>
-    public long ResidentBytes
-    {
-        get
-        {
-            foreach (var line in File.ReadLines($"/proc/{_process.Id}/status"))
-            {
-                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
-                    return long.Parse(line.AsSpan(6).Trim().TrimEnd("kB").Trim(), System.Globalization.CultureInfo.InvariantCulture) * 1024;
-            }
-            return 0;
-        }
-    }
+    public Task KillAsync() => CrashAsync();
 
     /// <summary>CPU time (user + system) the process has used so far, from /proc.</summary>
     public TimeSpan CpuTime
@@ -114,9 +96,43 @@ public sealed partial class PipelineProcess : IAsyncDisposable
         }
     }
 
-    public const int SigKill = 9;
+    public const int SigHup = 1;
     public const int SigInt = 2;
+    public const int SigKill = 9;
     public const int SigTerm = 15;
+
+    /// <summary>Sends a signal without waiting (SIGHUP to reload, SIGKILL to crash it).</summary>
+    public void Signal(int signal)
+    {
+        if (!_process.HasExited) Kill(_process.Id, signal);
+    }
+
+    /// <summary>kill -9, and wait until it is gone: no shutdown code runs, as in a crash or an OOM kill.</summary>
+    public async Task CrashAsync()
+    {
+        Signal(SigKill);
+        await _process.WaitForExitAsync();
+    }
+
+    /// <summary>Resident set size now, from /proc (bytes); 0 once the process has exited.</summary>
+    public long ResidentBytes
+    {
+        get
+        {
+            try
+            {
+                foreach (var line in File.ReadLines($"/proc/{_process.Id}/status"))
+                {
+                    if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                        return long.Parse(line.AsSpan(6).Trim().TrimEnd("kB").Trim(), System.Globalization.CultureInfo.InvariantCulture) * 1024;
+                }
+            }
+            catch (IOException)
+            {
+            }
+            return 0;
+        }
+    }
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);

@@ -78,7 +78,7 @@ internal static class StageHost
                 await KafkaReadiness.WaitUntilReachableAsync(kafka, logger, stop.Token).ConfigureAwait(false);
                 await KafkaReadiness.EnsureTopicsAsync(kafka, logger).ConfigureAwait(false);
             }
-            using var host = Build(config, kafka, broker, stages, serviceName);
+            using var host = Build(loaded, kafka, broker, stages, serviceName);
             var services = host.Services.GetServices<IHostedService>().ToList();
             await host.StartAsync(stop.Token).ConfigureAwait(false);
             await host.WaitForShutdownAsync(stop.Token).ConfigureAwait(false);
@@ -113,8 +113,9 @@ internal static class StageHost
         return broker;
     }
 
-    private static IHost Build(PipelineConfig config, KafkaSettings kafka, EmbeddedBroker? broker, Stages stages, string serviceName)
+    private static IHost Build(LoadedConfig loaded, KafkaSettings kafka, EmbeddedBroker? broker, Stages stages, string serviceName)
     {
+        var config = loaded.Config;
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         ConsoleLogging.Configure(builder.Logging);
         builder.Services.AddSystemd();
@@ -155,9 +156,14 @@ internal static class StageHost
         if (stages.HasFlag(Stages.Processors)) builder.Services.AddHostedService<StreamProcessorService>();
         if (stages.HasFlag(Stages.Producers))
         {
-            builder.Services.AddHostedService<LogTailer>();
+            builder.Services.AddSingleton<LogTailer>();
+            builder.Services.AddSingleton<IConfigReloadable>(sp => sp.GetRequiredService<LogTailer>());
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<LogTailer>());
             if (config.Process.Enabled) builder.Services.AddHostedService<ProcessSampler>();
         }
+        // The config file is watched (and SIGHUP handled) for every stage that can take a new config.
+        builder.Services.AddHostedService(sp => new ConfigReloader(
+            File.Exists(loaded.Source) ? loaded.Source : null, sp.GetServices<IConfigReloadable>(), sp.GetRequiredService<ILogger<ConfigReloader>>()));
         return builder.Build();
     }
 

@@ -100,6 +100,8 @@ internal static class ConfigValidator
 {
     private static readonly string[] Severities = ["info", "warning", "critical"];
     private static readonly string[] Ops = [">", ">=", "<", "<=", "==", "!="];
+    private static readonly string[] Encodings = ["utf-8", "utf-16le", "utf-16be", "latin-1"];
+    private const long MinInFlightBytes = 64 * 1024;
 
     public static List<ConfigError> Validate(LoadedConfig loaded)
     {
@@ -155,7 +157,12 @@ internal static class ConfigValidator
             if (input.StartAt is not ("beginning" or "end")) Fail($"{p}.start_at", $"'start_at' = \"{input.StartAt}\" must be \"beginning\" or \"end\"");
             if (input.MaxLineBytes < 256) Fail($"{p}.max_line_bytes", "'max_line_bytes' must be at least 256");
             CheckDuration($"{p}.scan_interval", input.ScanInterval);
+            if (Array.IndexOf(Encodings, input.Encoding) < 0)
+                Fail($"{p}.encoding", $"'encoding' = \"{input.Encoding}\" must be one of {string.Join(", ", Encodings)}");
+            CheckMultiline(input.Multiline, $"{p}.multiline", errors, loaded);
         }
+        if (c.Logs.MaxInFlightBytes < MinInFlightBytes)
+            Fail("logs.max_in_flight_bytes", $"'logs.max_in_flight_bytes' must be at least {MinInFlightBytes} (64 KiB)");
 
         ValidateProcess(loaded, errors, Fail, CheckDuration);
 
@@ -277,6 +284,20 @@ internal static class ConfigValidator
             catch (ExpressionException e) { FailInString(errors, loaded, "exporter.process_filter", e, $"exporter.process_filter: {e.Message}"); }
         }
         return errors;
+    }
+
+    private static void CheckMultiline(MultilineConfig m, string path, List<ConfigError> errors, LoadedConfig loaded)
+    {
+        void Fail(string key, string message) => errors.Add(new ConfigError(loaded.LocationOf($"{path}.{key}"), message));
+        if (m.Pattern.Length > 0)
+        {
+            try { _ = new System.Text.RegularExpressions.Regex(m.Pattern, System.Text.RegularExpressions.RegexOptions.CultureInvariant); }
+            catch (ArgumentException e) { Fail("pattern", $"multiline 'pattern' is not a valid regular expression: {e.Message}"); }
+        }
+        if (m.Match is not ("after" or "before")) Fail("match", $"multiline 'match' = \"{m.Match}\" must be \"after\" or \"before\"");
+        if (m.MaxLines < 1) Fail("max_lines", "multiline 'max_lines' must be at least 1");
+        if (!Duration.TryParse(m.Timeout, out var timeout)) Fail("timeout", $"multiline 'timeout' = \"{m.Timeout}\" is not a duration; write e.g. 500ms, 5s");
+        else if (timeout <= TimeSpan.Zero) Fail("timeout", "multiline 'timeout' must be longer than 0");
     }
 
     private static void CheckFilters(FilterFactory factory, List<FilterConfig> chain, string path, List<ConfigError> errors, LoadedConfig loaded)

@@ -97,6 +97,13 @@ public sealed class LogsConfig
 {
     /// <summary>Files to tail (<c>[[logs.inputs]]</c>). When none are configured, <c>/var/log/*.log</c> and <c>/var/log/syslog</c> are tailed from their end.</summary>
     public List<LogInputConfig> Inputs { get; set; } = [];
+
+    /// <summary>
+    /// Most bytes of encoded events sent to Kafka and not yet acknowledged, over all inputs. When it is
+    /// reached, reading pauses until Kafka catches up: the files are the buffer, so memory stays bounded
+    /// while Kafka is slow or down. One event may go past it. Default 16 MiB; at least 64 KiB.
+    /// </summary>
+    public long MaxInFlightBytes { get; set; } = 16 * 1024 * 1024;
 }
 
 public sealed class LogInputConfig
@@ -113,7 +120,11 @@ public sealed class LogInputConfig
     /// <summary>Longer lines are truncated and flagged <c>log.flags=["truncated"]</c>. Default 1 MiB.</summary>
     public int MaxLineBytes { get; set; } = 1024 * 1024;
 
-    /// <summary>How often files are checked for new data and new files. Default 250ms.</summary>
+    /// <summary>
+    /// How often files are polled for new data and new files. File system notifications (inotify) wake the
+    /// tailer sooner where they work; this poll is the fallback that keeps a missed notification from
+    /// stalling a file. Default 250ms.
+    /// </summary>
     public string ScanInterval { get; set; } = "250ms";
 
     /// <summary>Added to every event as <c>labels</c>.</summary>
@@ -121,6 +132,18 @@ public sealed class LogInputConfig
 
     /// <summary>Added to every event's <c>tags</c>.</summary>
     public List<string> Tags { get; set; } = [];
+
+    /// <summary>How the files are encoded: <c>"utf-8"</c> (default), <c>"utf-16le"</c>, <c>"utf-16be"</c> or <c>"latin-1"</c>. Events are always UTF-8; offsets are bytes of the file.</summary>
+    public string Encoding { get; set; } = "utf-8";
+
+    /// <summary>
+    /// Parse each line (or multiline event) as a JSON object into the event's <c>json</c> field. A line
+    /// that is not a JSON object is shipped as it is, flagged <c>log.flags=["json_error"]</c>. Default false.
+    /// </summary>
+    public bool Json { get; set; }
+
+    /// <summary>Joins lines into one event (<c>[logs.inputs.multiline]</c>). Default: off, one line is one event.</summary>
+    public MultilineConfig Multiline { get; set; } = new();
 
     /// <summary>Filter chain run on this input's events at the edge (<c>[[logs.inputs.filters]]</c>).</summary>
     public List<Filters.FilterConfig> Filters { get; set; } = [];

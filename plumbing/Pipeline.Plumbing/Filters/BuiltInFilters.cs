@@ -60,8 +60,8 @@ public sealed class RemoveFieldsFilter(IReadOnlyList<string> paths) : IEventFilt
 
 /// <summary>
 /// <c>redact</c>: masks secrets in <c>field</c>. The built-in set covers the usual leaks (passwords and
-/// tokens in key=value form, bearer tokens, AWS access keys, JWTs, card-like digit runs); <c>names</c>
-/// adds patterns of your own. The key is kept so the line still says what was there.
+/// tokens in key=value form, bearer tokens, AWS access keys, JWTs, card numbers that pass the Luhn
+/// check); <c>names</c> adds patterns of your own. The key is kept so the line still says what was there.
 /// </summary>
 public sealed partial class RedactFilter : IEventFilter
 {
@@ -77,7 +77,8 @@ public sealed partial class RedactFilter : IEventFilter
 
     public string Name => "redact";
 
-    [GeneratedRegex(@"(?i)\b(password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|authorization)(\s*[=:]\s*|""\s*:\s*"")([^\s,;&""']+)", RegexOptions.CultureInvariant)]
+    // The value may not be "Bearer ...": that one is masked by BearerToken, which keeps the scheme word.
+    [GeneratedRegex(@"(?i)\b(password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|authorization)(\s*[=:]\s*|""\s*:\s*"")(?!bearer\s)([^\s,;&""']+)", RegexOptions.CultureInvariant)]
     private static partial Regex KeyValueSecret();
 
     [GeneratedRegex(@"(?i)\bbearer\s+[A-Za-z0-9\-._~+/]+=*", RegexOptions.CultureInvariant)]
@@ -89,7 +90,8 @@ public sealed partial class RedactFilter : IEventFilter
     [GeneratedRegex(@"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\b", RegexOptions.CultureInvariant)]
     private static partial Regex Jwt();
 
-    [GeneratedRegex(@"\b(?:\d[ -]?){13,19}\b", RegexOptions.CultureInvariant)]
+    // Digits with single spaces or dashes between them, never after the last: the text around keeps its spacing.
+    [GeneratedRegex(@"\b\d(?:[ -]?\d){12,18}\b", RegexOptions.CultureInvariant)]
     private static partial Regex CardNumber();
 
     public bool Apply(FilterEvent e)
@@ -103,19 +105,44 @@ public sealed partial class RedactFilter : IEventFilter
 
     public string Redact(string text)
     {
-        var result = KeyValueSecret().Replace(text, m => m.Groups[1].Value + m.Groups[2].Value + Mask);
-        result = BearerToken().Replace(result, "Bearer " + Mask);
+        // Bearer first: "Authorization: Bearer abc" must lose the token, not the word "Bearer".
+        var result = BearerToken().Replace(text, "Bearer " + Mask);
+        result = KeyValueSecret().Replace(result, m => m.Groups[1].Value + m.Groups[2].Value + Mask);
         result = AwsAccessKey().Replace(result, Mask);
         result = Jwt().Replace(result, Mask);
-        result = CardNumber().Replace(result, Mask);
+        // Long digit runs are also order ids and epoch-millisecond timestamps: mask only what passes Luhn.
+        result = CardNumber().Replace(result, m => PassesLuhn(m.ValueSpan) ? Mask : m.Value);
         foreach (var extra in _extra) result = extra.Replace(result, Mask);
         return result == text ? text : result;
+    }
+
+    internal static bool PassesLuhn(ReadOnlySpan<char> candidate)
+    {
+        int sum = 0, digits = 0;
+        for (int i = candidate.Length - 1; i >= 0; i--)
+        {
+            char c = candidate[i];
+            if (!char.IsAsciiDigit(c)) continue;
+            int d = c - '0';
+            if ((digits & 1) == 1)
+            {
+                d *= 2;
+                if (d > 9) d -= 9;
+            }
+            sum += d;
+            digits++;
+        }
+        return digits is >= 13 and <= 19 && sum % 10 == 0;
     }
 }
 
 /// <summary><c>regex</c>: named groups of <c>pattern</c> matched against <c>field</c> become fields (under <c>target</c>).</summary>
 public sealed class RegexFilter(string field, Regex pattern, string target) : IEventFilter
 {
+    // Named groups and the paths they are written to, worked out once rather than per event.
+    private readonly (string Group, string Path)[] _groups = Array.ConvertAll(
+        Array.FindAll(pattern.GetGroupNames(), n => !char.IsAsciiDigit(n[0])), n => (n, Join(target, n)));
+
     public string Name => "regex";
     public bool Apply(FilterEvent e)
     {
@@ -123,10 +150,10 @@ public sealed class RegexFilter(string field, Regex pattern, string target) : IE
         if (text is null) return true;
         var m = pattern.Match(text);
         if (!m.Success) return true;
-        foreach (var name in pattern.GetGroupNames())
+        foreach (var (group, path) in _groups)
         {
-            if (char.IsAsciiDigit(name[0]) || !m.Groups[name].Success) continue;
-            e.Set(Join(target, name), JsonValue.Create(m.Groups[name].Value));
+            var g = m.Groups[group];
+            if (g.Success) e.Set(path, JsonValue.Create(g.Value));
         }
         return true;
     }
@@ -192,30 +219,57 @@ public sealed class DissectFilter : IEventFilter
     }
 }
 
-/// <summary><c>json</c>: parses <c>field</c> as JSON and merges its members (under <c>target</c>); on a parse error the raw text stays and <c>log.flags</c> gets <c>json_error</c>.</summary>
+/// <summary>
+/// <c>json</c>: parses <c>field</c> as JSON and merges its members (under <c>target</c>); on a parse error
+/// the raw text stays and <c>log.flags</c> gets <c>json_error</c>. Merged into the top level, a member
+/// named like a field the pipeline relies on (<c>@timestamp</c>, <c>event</c>, <c>host</c>, <c>log</c>)
+/// goes under <c>json.</c> instead, so an application's own "host" cannot break the event.
+/// </summary>
 public sealed class JsonFieldFilter(string field, string target) : IEventFilter
 {
+    private static readonly string[] Reserved = ["@timestamp", "event", "host", "log"];
+
     public string Name => "json";
     public bool Apply(FilterEvent e)
     {
         var text = e.GetString(field);
         if (text is null) return true;
+        JsonNode? parsed;
         try
         {
-            if (JsonNode.Parse(text) is not JsonObject parsed) return true;
-            foreach (var (key, value) in parsed.ToList())
-            {
-                parsed.Remove(key);
-                e.Set(RegexFilter.Join(target, key), value);
-            }
+            parsed = JsonNode.Parse(text);
         }
         catch (JsonException)
         {
-            var flags = e.Root["log"]?["flags"] as JsonArray ?? [];
-            if (e.Root["log"]?["flags"] is null) e.Set("log.flags", flags);
-            flags.Add("json_error");
+            AddFlag(e, "json_error");
+            return true;
+        }
+        if (parsed is not JsonObject members) return true;
+        var all = new KeyValuePair<string, JsonNode?>[members.Count];
+        ((ICollection<KeyValuePair<string, JsonNode?>>)members).CopyTo(all, 0);
+        // Detach the members from the parsed object before they get their new parents.
+        members.Clear();
+        foreach (var (key, value) in all)
+        {
+            var path = target.Length == 0 && Array.IndexOf(Reserved, key) >= 0 ? "json." + key : RegexFilter.Join(target, key);
+            e.Set(path, value);
         }
         return true;
+    }
+
+    private static void AddFlag(FilterEvent e, string flag)
+    {
+        if (e.Root["log"] is not JsonObject log)
+        {
+            log = new JsonObject();
+            e.Root["log"] = log;
+        }
+        if (log["flags"] is not JsonArray flags)
+        {
+            flags = [];
+            log["flags"] = flags;
+        }
+        flags.Add(flag);
     }
 }
 

@@ -22,7 +22,21 @@ public sealed class FilterEvent : IFieldSource
     public FieldValue Get(FieldPath path)
     {
         var node = Find(path.Segments);
-        return node is null ? (Exists(path.Segments) ? FieldValue.Null : FieldValue.Missing) : FieldValue.Of(node.Deserialize(FilterJsonContext.Default.JsonElement));
+        if (node is null) return Exists(path.Segments) ? FieldValue.Null : FieldValue.Missing;
+        // Scalars (what where clauses almost always test) are read in place; only objects and arrays
+        // are turned into a JsonElement, which costs a serialize and a parse.
+        if (node is JsonValue value)
+        {
+            switch (value.GetValueKind())
+            {
+                case JsonValueKind.String: return FieldValue.Of(value.GetValue<string>());
+                case JsonValueKind.Number: return FieldValue.Of(value.GetValue<double>());
+                case JsonValueKind.True: return FieldValue.True;
+                case JsonValueKind.False: return FieldValue.False;
+                case JsonValueKind.Null: return FieldValue.Null;
+            }
+        }
+        return FieldValue.Of(node.Deserialize(FilterJsonContext.Default.JsonElement));
     }
 
     /// <summary>The string at <paramref name="path"/>, or null when it is missing or not a string.</summary>

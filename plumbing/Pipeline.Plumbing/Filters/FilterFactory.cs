@@ -15,21 +15,50 @@ public sealed class FilterFactory
 
     public static readonly string[] BuiltInTypes = ["drop", "keep", "add_fields", "rename", "remove_fields", "redact", "regex", "dissect", "json", "sample", "level"];
 
+    // Plugin assemblies loaded so far, by full path, with the size and time of the file loaded. A load
+    // context that is not collectible is never unloaded, so every config reload or check loading the
+    // same file again would leak a copy; an unchanged file is reused instead.
+    private static readonly Dictionary<string, (long Size, DateTime Modified, IEventFilterFactory[] Factories)> Loaded = new(StringComparer.Ordinal);
+    private static readonly Lock LoadLock = new();
+
     public FilterFactory(string? pluginDirectory = null)
     {
         if (string.IsNullOrEmpty(pluginDirectory) || !Directory.Exists(pluginDirectory)) return;
         foreach (var dll in Directory.GetFiles(pluginDirectory, "*.dll"))
         {
-            var context = new PluginLoadContext(dll);
-            var assembly = context.LoadFromAssemblyPath(Path.GetFullPath(dll));
-            foreach (var type in assembly.GetExportedTypes())
+            foreach (var factory in Load(Path.GetFullPath(dll)))
             {
-                if (type.IsAbstract || !typeof(IEventFilterFactory).IsAssignableFrom(type)) continue;
-                var factory = (IEventFilterFactory)Activator.CreateInstance(type)!;
                 if (Array.IndexOf(BuiltInTypes, factory.Type) >= 0)
                     throw new InvalidOperationException($"plugin {dll}: type \"{factory.Type}\" is a built-in filter name");
                 _custom[factory.Type] = factory;
             }
+        }
+    }
+
+    private static IEventFilterFactory[] Load(string dll)
+    {
+        var file = new FileInfo(dll);
+        lock (LoadLock)
+        {
+            if (Loaded.TryGetValue(dll, out var cached) && cached.Size == file.Length && cached.Modified == file.LastWriteTimeUtc) return cached.Factories;
+            var contract = typeof(IEventFilter).Assembly.GetName().Name;
+            // A copy of the contract assembly next to a plugin would define a second IEventFilter: the host's is used.
+            if (Path.GetFileNameWithoutExtension(dll) == contract) return [];
+            var context = new PluginLoadContext(dll);
+            var assembly = context.LoadFromAssemblyPath(dll);
+            var factories = new List<IEventFilterFactory>();
+            // A plugin's own dependencies sit in the same directory; only assemblies built against the contract can hold a plugin.
+            if (Array.Exists(assembly.GetReferencedAssemblies(), a => a.Name == contract))
+            {
+                foreach (var type in assembly.GetExportedTypes())
+                {
+                    if (type.IsAbstract || !typeof(IEventFilterFactory).IsAssignableFrom(type)) continue;
+                    factories.Add((IEventFilterFactory)Activator.CreateInstance(type)!);
+                }
+            }
+            var result = factories.ToArray();
+            Loaded[dll] = (file.Length, file.LastWriteTimeUtc, result);
+            return result;
         }
     }
 
@@ -64,7 +93,7 @@ public sealed class FilterFactory
             "rename" => new RenameFilter(c.Fields),
             "remove_fields" => new RemoveFieldsFilter(c.Names),
             "redact" => new RedactFilter(c.Field, c.Names),
-            "regex" => new RegexFilter(c.Field, new Regex(c.Pattern, RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(50)), c.Target),
+            "regex" => new RegexFilter(c.Field, NamedGroupRegex(c.Pattern), c.Target),
             "dissect" => new DissectFilter(c.Field, c.Pattern, c.Target),
             "json" => new JsonFieldFilter(c.Field, c.Target),
             "sample" => c.Every >= 1 ? new SampleFilter(c.Every, where) : throw new ArgumentException("sample needs every >= 1"),
@@ -75,6 +104,15 @@ public sealed class FilterFactory
         };
         // drop/keep/sample use 'where' themselves; for the others it limits where they apply.
         return where is not null && c.Type is not ("drop" or "keep" or "sample") ? new ConditionalFilter(where, filter) : filter;
+    }
+
+    private static Regex NamedGroupRegex(string pattern)
+    {
+        if (pattern.Length == 0) throw new ArgumentException("regex needs 'pattern' with named groups, e.g. '(?<status>\\d{3})'");
+        var regex = new Regex(pattern, RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(50));
+        if (Array.TrueForAll(regex.GetGroupNames(), n => char.IsAsciiDigit(n[0])))
+            throw new ArgumentException($"regex pattern \"{pattern}\" has no named group; write (?<name>...) for each field to extract");
+        return regex;
     }
 
     /// <summary>Resolves a plugin's own dependencies from its directory, and shares ours (the interface) with it.</summary>

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Microsoft.Extensions.Logging;
 
 namespace Pipeline.Producers.Logs;
 
@@ -21,22 +22,45 @@ public sealed record Checkpoint
 internal sealed partial class CheckpointJsonContext : JsonSerializerContext;
 
 /// <summary>
-/// The log tailer's registry, one JSON file under <c>data_dir</c>. Written atomically (temp file,
-/// fsync, rename) so a crash leaves either the old or the new state, never half of one. Only
-/// acknowledged offsets are ever written: after a crash lines are re-sent, never skipped.
+/// The log tailer's registry, one JSON file at <c>&lt;data_dir&gt;/registry</c>. Written atomically (temp
+/// file, fsync, rename) so a crash leaves either the old or the new state, never half of one. Only
+/// acknowledged offsets are ever written: after a crash lines are re-sent, never skipped. A registry
+/// that cannot be read is moved aside with a warning rather than stopping the agent: re-reading per
+/// <c>start_at</c> is better than shipping nothing.
 /// </summary>
 public sealed class CheckpointStore
 {
     private readonly string _path;
+    private readonly ILogger? _logger;
     private readonly Dictionary<string, Checkpoint> _entries = new(StringComparer.Ordinal);
 
-    public CheckpointStore(string path)
+    public CheckpointStore(string path, ILogger? logger = null)
     {
         _path = path;
+        _logger = logger;
         Load();
     }
 
+    /// <summary>The registry of <paramref name="dataDir"/>, taking over the file older versions kept at <c>checkpoints/logs.json</c>.</summary>
+    public static CheckpointStore OpenRegistry(string dataDir, ILogger? logger = null)
+    {
+        var path = RegistryPath(dataDir);
+        var legacy = System.IO.Path.Combine(dataDir, "checkpoints", "logs.json");
+        if (!File.Exists(path) && File.Exists(legacy))
+        {
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
+            File.Move(legacy, path);
+            logger?.LogInformation("moved the log registry from {Legacy} to {Path}", legacy, path);
+        }
+        return new CheckpointStore(path, logger);
+    }
+
+    public static string RegistryPath(string dataDir) => System.IO.Path.Combine(dataDir, "registry");
+
     public string Path => _path;
+
+    /// <summary>Where a damaged registry was moved to at load, or null.</summary>
+    public string? MovedAside { get; private set; }
 
     public IReadOnlyCollection<Checkpoint> Entries => _entries.Values;
 
@@ -47,19 +71,28 @@ public sealed class CheckpointStore
     /// <summary>Forgets files not seen for <paramref name="age"/>, so the registry does not grow forever.</summary>
     public void Prune(DateTimeOffset now, TimeSpan age)
     {
-        foreach (var key in _entries.Keys.ToList())
+        List<string>? old = null;
+        foreach (var (key, entry) in _entries)
         {
-            if (now - _entries[key].Seen > age) _entries.Remove(key);
+            if (now - entry.Seen > age) (old ??= []).Add(key);
         }
+        if (old is null) return;
+        foreach (var key in old) _entries.Remove(key);
     }
 
-    public void Save()
+    public void Save() => Write(Snapshot());
+
+    /// <summary>The entries as they are now; <see cref="Write"/> may write it from another thread.</summary>
+    public List<Checkpoint> Snapshot() => new(_entries.Values);
+
+    /// <summary>Writes <paramref name="snapshot"/> as the registry: temp file, fsync, rename.</summary>
+    public void Write(List<Checkpoint> snapshot)
     {
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(_path))!);
         var tmp = _path + ".tmp";
         using (var stream = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
         {
-            JsonSerializer.Serialize(stream, _entries.Values.ToList(), CheckpointJsonContext.Default.ListCheckpoint);
+            JsonSerializer.Serialize(stream, snapshot, CheckpointJsonContext.Default.ListCheckpoint);
             stream.Flush(flushToDisk: true);
         }
         File.Move(tmp, _path, overwrite: true);
@@ -76,8 +109,23 @@ public sealed class CheckpointStore
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"log checkpoint file {_path} is damaged ({e.Message}); move it away to start over (files are then read per start_at)", e);
+            MoveAside(e.Message);
+            return;
         }
-        foreach (var c in list ?? []) _entries[c.Identity] = c;
+        foreach (var c in list ?? [])
+        {
+            // A hand-edited entry without an identity cannot match any file.
+            if (c?.Identity is not null) _entries[c.Identity] = c;
+        }
+    }
+
+    private void MoveAside(string error)
+    {
+        var aside = $"{_path}.damaged-{DateTime.UtcNow:yyyyMMdd'T'HHmmss'Z'}";
+        File.Move(_path, aside, overwrite: true);
+        MovedAside = aside;
+        _logger?.LogWarning(
+            "the log registry {Path} is damaged ({Error}); moved it to {Aside} and starting over: files are read again per start_at",
+            _path, error, aside);
     }
 }

@@ -53,12 +53,18 @@ public readonly record struct FileIdentity(ulong Device, ulong Inode, long Birth
 }
 
 /// <summary>What the tailer needs to know about a file without reading it.</summary>
-public readonly record struct FileStatus(FileIdentity Identity, long Size, DateTime ModifiedUtc);
+public readonly record struct FileStatus(FileIdentity Identity, long Size, DateTime ModifiedUtc, int Mode = 0x8000)
+{
+    /// <summary>A plain file: never a FIFO (opening one blocks until a writer appears), socket or device.</summary>
+    public bool IsRegular => (Mode & Statx.FileTypeMask) == Statx.RegularFile;
+}
 
 // Hand-written because .NET has no API for inodes. statx (glibc >= 2.28) is used rather than stat
 // because its struct layout is the same on every architecture, so one P/Invoke definition is right everywhere.
 internal static partial class Statx
 {
+    public const int FileTypeMask = 0xF000;
+    public const int RegularFile = 0x8000;
     public const int AtFdCwd = -100;
     public const int AtEmptyPath = 0x1000;
     private const uint MaskBasicStats = 0x7ff;
@@ -76,6 +82,7 @@ internal static partial class Statx
             throw new IOException($"statx {path}: {Marshal.GetPInvokeErrorMessage(errno)}", errno);
         }
         uint mask = *(uint*)b;
+        ushort mode = *(ushort*)(b + 28);
         ulong inode = *(ulong*)(b + 32);
         long size = *(long*)(b + 40);
         long birthSec = *(long*)(b + 80);
@@ -87,6 +94,6 @@ internal static partial class Statx
         long birth = (mask & MaskBirthTime) != 0 ? birthSec * 1_000_000_000 + birthNsec : 0;
         var device = ((ulong)devMajor << 32) | devMinor;
         var modified = DateTime.UnixEpoch.AddTicks(mtimeSec * TimeSpan.TicksPerSecond + mtimeNsec / 100);
-        return new FileStatus(new FileIdentity(device, inode, birth), size, modified);
+        return new FileStatus(new FileIdentity(device, inode, birth), size, modified, mode);
     }
 }

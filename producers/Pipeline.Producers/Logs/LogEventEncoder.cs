@@ -20,10 +20,13 @@ public sealed class LogEventEncoder
     private readonly JsonEncodedText _hostEncoded;
     private readonly IReadOnlyDictionary<string, string> _labels;
     private readonly IReadOnlyList<string> _tags;
+    private readonly bool _json;
 
-    public LogEventEncoder(string host, IReadOnlyDictionary<string, string> labels, IReadOnlyList<string> tags)
+    /// <param name="json">Parse each line as a JSON object into the event's <c>json</c> field (<c>json = true</c>).</param>
+    public LogEventEncoder(string host, IReadOnlyDictionary<string, string> labels, IReadOnlyList<string> tags, bool json = false)
     {
         _host = host;
+        _json = json;
         _hostEncoded = JsonEncodedText.Encode(host);
         _labels = labels;
         _tags = tags;
@@ -34,6 +37,12 @@ public sealed class LogEventEncoder
     /// <summary>Encodes one line. <paramref name="line"/> must be valid UTF-8 (see <see cref="Sanitize"/>).</summary>
     public byte[] Encode(ReadOnlySpan<byte> line, long offset, string path, string fileIdentity, DateTimeOffset timestamp, LineFlags flags)
     {
+        bool parsed = false;
+        if (_json)
+        {
+            parsed = IsJsonObject(line);
+            if (!parsed) flags |= LineFlags.JsonError;
+        }
         _buffer.ResetWrittenCount();
         _writer.Reset(_buffer);
         var w = _writer;
@@ -61,10 +70,18 @@ public sealed class LogEventEncoder
             w.WriteStartArray("flags"u8);
             if ((flags & LineFlags.Truncated) != 0) w.WriteStringValue(LogFlags.Truncated);
             if ((flags & LineFlags.InvalidUtf8) != 0) w.WriteStringValue(LogFlags.InvalidUtf8);
+            if ((flags & LineFlags.Multiline) != 0) w.WriteStringValue(LogFlags.Multiline);
+            if ((flags & LineFlags.JsonError) != 0) w.WriteStringValue(LogFlags.JsonError);
             w.WriteEndArray();
         }
         w.WriteEndObject();
         w.WriteString("message"u8, line);
+        if (parsed)
+        {
+            // Already checked to be one well-formed object: copied as it is, no tree is built.
+            w.WritePropertyName("json"u8);
+            w.WriteRawValue(line, skipInputValidation: true);
+        }
         if (_tags.Count > 0)
         {
             w.WriteStartArray("tags"u8);
@@ -80,6 +97,22 @@ public sealed class LogEventEncoder
         w.WriteEndObject();
         w.Flush();
         return _buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>True when <paramref name="line"/> is exactly one JSON object (whitespace around it allowed).</summary>
+    public static bool IsJsonObject(ReadOnlySpan<byte> line)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(line, new JsonReaderOptions { MaxDepth = 64 });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return false;
+            reader.Skip();
+            return !reader.Read();
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
     }
 
     /// <summary>
@@ -113,4 +146,8 @@ public enum LineFlags : byte
     None = 0,
     Truncated = 1,
     InvalidUtf8 = 2,
+    /// <summary>Several lines joined into one event.</summary>
+    Multiline = 4,
+    /// <summary><c>json = true</c>, but the line is not a JSON object.</summary>
+    JsonError = 8,
 }

@@ -6,7 +6,7 @@ namespace Pipeline.Producers.Logs;
 /// <summary>Turns an input's <c>paths</c> and <c>exclude</c> globs into the files that match now.</summary>
 internal sealed class LogFileDiscovery
 {
-    private readonly List<(string Root, Matcher Matcher)> _matchers = [];
+    private readonly List<(string Root, Matcher Matcher, bool Recursive)> _matchers = [];
 
     public LogFileDiscovery(LogInputConfig input)
     {
@@ -28,13 +28,14 @@ internal sealed class LogFileDiscovery
                     matcher.AddExclude("**/" + exclude);
                 }
             }
-            _matchers.Add((root, matcher));
+            // A pattern with a directory part below the root ("**/*.log", "app/*.log") needs the subdirectories watched too.
+            _matchers.Add((root, matcher, relative.Contains('/')));
         }
     }
 
     public IEnumerable<string> Files()
     {
-        foreach (var (root, matcher) in _matchers)
+        foreach (var (root, matcher, _) in _matchers)
         {
             if (!Directory.Exists(root)) continue;
             IEnumerable<string> found;
@@ -47,6 +48,15 @@ internal sealed class LogFileDiscovery
                 continue;
             }
             foreach (var file in found) yield return file;
+        }
+    }
+
+    /// <summary>The directories the globs start from, for file system notifications.</summary>
+    public IEnumerable<(string Root, bool Recursive)> WatchRoots
+    {
+        get
+        {
+            foreach (var (root, _, recursive) in _matchers) yield return (root, recursive);
         }
     }
 

@@ -4,12 +4,6 @@ using Microsoft.Win32.SafeHandles;
 
 namespace Pipeline.Producers.Logs;
 
-/// <summary>Receives the lines a <see cref="LogFileReader"/> finds.</summary>
-internal interface ILineSink
-{
-    /// <summary>One line (without its newline). <paramref name="ackOffset"/> is where reading may resume once it is delivered.</summary>
-    void Emit(LogFileReader reader, ReadOnlySpan<byte> line, long offset, long ackOffset, LineFlags flags);
-}
 
 /// <summary>
 /// Reads one open file line by line (Filebeat's harvester). Keeps the handle open across renames and
@@ -22,7 +16,11 @@ internal sealed class LogFileReader : IDisposable
 
     private readonly FileStream _stream;
     private readonly int _maxLineBytes;
+    private readonly LineEncoding _encoding;
+    private readonly int _newlineWidth;
+    private readonly MultilineAssembler? _multiline;
     private byte[] _buffer = new byte[InitialBuffer];
+    private byte[] _transcoded = [];
     private int _start;          // first byte of the current (unfinished) line in _buffer
     private int _end;            // end of valid data in _buffer
     private int _scanFrom;       // where the newline search resumes
@@ -34,18 +32,29 @@ internal sealed class LogFileReader : IDisposable
     // Every produced record gets exactly one report, so the FIFO is never cleared: after a rewind or a
     // truncation, the reports of records sent before it still arrive and must pop their own (older
     // generation) entries, not the entries of the lines sent again.
-    private readonly ConcurrentQueue<(long End, int Generation)> _inFlight = new();
+    // Dead letters go to another topic (another partition), so their reports interleave with the log
+    // records' in any order; each kind is in order by itself. A report that arrives before the entries
+    // ahead of it were answered waits in its kind's queue, so an entry is always settled by its own report.
+    private readonly ConcurrentQueue<(long End, int Generation, bool DeadLetter)> _inFlight = new();
+    private readonly Queue<bool> _earlyLogReports = new();
+    private readonly Queue<bool> _earlyDeadLetterReports = new();
+    private readonly Lock _reports = new();
     private long _acked;
+    private long _lastLength = -1;
+    private ulong _fingerprintHash;
     private long _readThrough;   // tailer thread only: where reading may resume once everything sent so far is acknowledged
     private int _generation;
     private int _failed;
 
-    public LogFileReader(string path, FileStatus status, long startOffset, int maxLineBytes)
+    public LogFileReader(string path, FileStatus status, long startOffset, int maxLineBytes, LineEncoding? encoding = null, MultilineAssembler? multiline = null)
     {
         Path = path;
         Identity = status.Identity;
         IdentityText = status.Identity.ToString();
         _maxLineBytes = maxLineBytes;
+        _encoding = encoding ?? LineEncoding.Utf8;
+        _newlineWidth = _encoding.NewlineWidth;
+        _multiline = multiline;
         _stream = new FileStream(path, new FileStreamOptions
         {
             Mode = FileMode.Open,
@@ -66,11 +75,20 @@ internal sealed class LogFileReader : IDisposable
 
     public string Path { get; set; }
 
-    /// <summary>The input this file was found by (its encoder adds that input's fields and tags).</summary>
-    public LogTailer.Input? Input { get; init; }
+    /// <summary>The input this file was found by (its encoder adds that input's fields and tags; its filter chain may be swapped by a reload).</summary>
+    public LogInput? Input { get; set; }
 
     /// <summary>One delivery callback per file, created once, so producing a line allocates no closure.</summary>
     public Action<Confluent.Kafka.DeliveryReport<byte[], byte[]>>? DeliveryHandler { get; set; }
+
+    /// <summary>The same for the dead letters of this file's lines.</summary>
+    public Action<Confluent.Kafka.DeliveryReport<byte[], byte[]>>? DeadLetterHandler { get; set; }
+
+    /// <summary>The multiline assembler, when the input joins lines.</summary>
+    public MultilineAssembler? Multiline => _multiline;
+
+    /// <summary>The input was removed by a reload: read no more, close once Kafka has answered for what was sent.</summary>
+    public bool Retired { get; set; }
     public FileIdentity Identity { get; }
     public string IdentityText { get; }
 
@@ -88,24 +106,33 @@ internal sealed class LogFileReader : IDisposable
 
     public int InFlight => _inFlight.Count;
 
-    /// <summary>Called on the producer's delivery thread, in production order.</summary>
-    public void OnDelivered(bool success)
+    /// <summary>Called on the producer's delivery thread, in production order (per kind: log record or dead letter).</summary>
+    public void OnDelivered(bool success, bool deadLetter = false)
     {
-        // Only this (delivery) thread removes entries. The entry leaves the queue after its outcome is
-        // recorded, so the tailer thread never sees an empty queue while a failure is still unrecorded.
-        if (!_inFlight.TryPeek(out var entry)) return;
-        if (entry.Generation == Volatile.Read(ref _generation))
+        lock (_reports)
         {
-            if (!success) Volatile.Write(ref _failed, 1);
-            else if (Volatile.Read(ref _failed) == 0) Interlocked.Exchange(ref _acked, entry.End);
+            (deadLetter ? _earlyDeadLetterReports : _earlyLogReports).Enqueue(success);
+            // The entry leaves the queue after its outcome is recorded, so the tailer thread never sees an
+            // empty queue while a failure is still unrecorded.
+            while (_inFlight.TryPeek(out var entry))
+            {
+                var reports = entry.DeadLetter ? _earlyDeadLetterReports : _earlyLogReports;
+                if (!reports.TryDequeue(out bool ok)) break;
+                if (entry.Generation == Volatile.Read(ref _generation))
+                {
+                    if (!ok) Volatile.Write(ref _failed, 1);
+                    else if (Volatile.Read(ref _failed) == 0) Interlocked.Exchange(ref _acked, entry.End);
+                }
+                _inFlight.TryDequeue(out _);
+            }
         }
-        _inFlight.TryDequeue(out _);
     }
 
-    public void TrackProduced(long ackOffset)
+    /// <summary>Records a line (or its dead letter) as sent; <paramref name="ackOffset"/> becomes acknowledged once its report arrives.</summary>
+    public void TrackProduced(long ackOffset, bool deadLetter = false)
     {
         _readThrough = ackOffset;
-        _inFlight.Enqueue((ackOffset, Volatile.Read(ref _generation)));
+        _inFlight.Enqueue((ackOffset, Volatile.Read(ref _generation), deadLetter));
     }
 
     /// <summary>True once a delivery failed: the tailer rewinds to <see cref="AckedOffset"/> and sends again.</summary>
@@ -119,14 +146,21 @@ internal sealed class LogFileReader : IDisposable
         Volatile.Write(ref _failed, 0);
     }
 
-    /// <summary>Reads up to <paramref name="maxLines"/> complete lines. Returns how many were emitted, 0 at end of data.</summary>
+    /// <summary>
+    /// Reads up to <paramref name="maxLines"/> complete lines, fewer when the sink pauses. Returns how many
+    /// were consumed (emitted or taken into a multiline event), 0 at end of data.
+    /// </summary>
     public int ReadLines(ILineSink sink, int maxLines, out bool truncatedDetected)
     {
         truncatedDetected = false;
         long length = _stream.Length;
-        if (length < _bufferOffset + _end)
+        // copytruncate shows as a file shorter than what was read; or, when the application wrote past that
+        // size again before this look, as a first KiB that is not what it was.
+        bool truncated = length < _bufferOffset + _end || (length != _lastLength && HeadChanged());
+        _lastLength = length;
+        if (truncated)
         {
-            // copytruncate: the file is shorter than what we read. The old content was shipped; read the new from 0.
+            // The old content was shipped; read the new from 0.
             truncatedDetected = true;
             Interlocked.Increment(ref _generation);
             ResetTo(0);
@@ -136,34 +170,35 @@ internal sealed class LogFileReader : IDisposable
         }
         AdvanceIfIdle();
         TryFingerprint(length);
-        int emitted = 0;
-        while (emitted < maxLines)
+        int consumed = 0;
+        while (consumed < maxLines && !sink.Paused)
         {
-            int nl = _buffer.AsSpan(_scanFrom, _end - _scanFrom).IndexOf((byte)'\n');
+            int nl = _encoding.IndexOfNewline(_buffer.AsSpan(_scanFrom, _end - _scanFrom), _bufferOffset + _scanFrom);
             if (nl >= 0)
             {
                 int lineEnd = _scanFrom + nl;
                 long lineOffset = _bufferOffset + _start;
-                long next = _bufferOffset + lineEnd + 1;
+                long next = _bufferOffset + lineEnd + _newlineWidth;
                 if (_skipping)
                 {
                     // The over-long line ends here; its head was shipped already.
                     _skipping = false;
-                    TrackEmptyLine(next);
+                    SkipTo(next);
                 }
                 else
                 {
-                    var line = _buffer.AsSpan(_start, lineEnd - _start);
-                    if (line.Length > 0 && line[^1] == '\r') line = line[..^1];
+                    var line = _encoding.TrimCarriageReturn(_buffer.AsSpan(_start, lineEnd - _start));
                     var flags = LineFlags.None;
-                    if (line.Length > _maxLineBytes) { line = line[..LogEventEncoder.Utf8Prefix(line, _maxLineBytes)]; flags |= LineFlags.Truncated; }
-                    if (line.Length > 0) { sink.Emit(this, line, lineOffset, next, flags); emitted++; }
-                    else TrackEmptyLine(next);
+                    if (line.Length > _maxLineBytes) { line = line[.._encoding.Prefix(line, _maxLineBytes)]; flags |= LineFlags.Truncated; }
+                    // Empty lines are passed to a multiline assembler: they can belong to an event.
+                    if (line.Length > 0 || _multiline is not null) { Deliver(sink, line, lineOffset, next, flags); consumed++; }
+                    else SkipTo(next);
                 }
-                _start = _scanFrom = lineEnd + 1;
+                _start = _scanFrom = lineEnd + _newlineWidth;
                 continue;
             }
-            _scanFrom = _end;
+            // Keep a newline's first byte (UTF-16) in the search: its second byte may come with the next read.
+            _scanFrom = Math.Max(_start, _end - (_newlineWidth - 1));
             int pending = _end - _start;
             if (!_skipping && pending >= _maxLineBytes)
             {
@@ -171,41 +206,65 @@ internal sealed class LogFileReader : IDisposable
                 // line's own start, so a restart before the newline arrives re-sends it (same id) rather than skip.
                 long lineOffset = _bufferOffset + _start;
                 var head = _buffer.AsSpan(_start, pending);
-                sink.Emit(this, head[..LogEventEncoder.Utf8Prefix(head, _maxLineBytes)], lineOffset, lineOffset, LineFlags.Truncated);
-                emitted++;
+                Deliver(sink, head[.._encoding.Prefix(head, _maxLineBytes)], lineOffset, lineOffset, LineFlags.Truncated);
+                consumed++;
                 _skipping = true;
-                _start = _scanFrom = _end;
             }
-            if (_skipping) { _start = _scanFrom = _end; }
+            if (_skipping) { _start = _scanFrom = Math.Max(_start, _end - (_newlineWidth - 1)); }
             if (!Fill()) break;
         }
-        if (emitted > 0) LastActivity = DateTime.UtcNow;
-        return emitted;
+        if (consumed > 0) LastActivity = DateTime.UtcNow;
+        return consumed;
     }
 
-    /// <summary>At the end of a rotated file, a last line without a newline is still a line.</summary>
+    /// <summary>At the end of a rotated file, a last line without a newline is still a line, and a pending multiline event is complete.</summary>
     public void FlushPartialLine(ILineSink sink)
     {
-        if (_skipping || _end == _start) return;
-        var line = _buffer.AsSpan(_start, _end - _start);
-        line = line[..LogEventEncoder.Utf8Prefix(line, _maxLineBytes)];
-        var flags = _end - _start > _maxLineBytes ? LineFlags.Truncated : LineFlags.None;
-        long offset = _bufferOffset + _start;
-        sink.Emit(this, line, offset, _bufferOffset + _end, flags);
-        _start = _scanFrom = _end;
+        if (!_skipping && _end > _start)
+        {
+            var line = _buffer.AsSpan(_start, _end - _start);
+            var flags = line.Length > _maxLineBytes ? LineFlags.Truncated : LineFlags.None;
+            line = line[.._encoding.Prefix(line, _maxLineBytes)];
+            long offset = _bufferOffset + _start;
+            Deliver(sink, _encoding.TrimCarriageReturn(line), offset, _bufferOffset + _end, flags);
+            _start = _scanFrom = _end;
+        }
+        _multiline?.Flush(sink, this);
     }
 
-    private void TrackEmptyLine(long next)
+    /// <summary>Sends a multiline event that waited longer than its timeout for another line.</summary>
+    public void FlushIfIdle(ILineSink sink, DateTime now)
     {
-        // Nothing to send, but the offset should still advance once everything before it is acknowledged:
-        // now, or on a later read when the lines before it are (AdvanceIfIdle).
+        if (_multiline is { HasPending: true } m && now - m.LastLineAt >= m.Timeout) m.Flush(sink, this);
+    }
+
+    private void Deliver(ILineSink sink, ReadOnlySpan<byte> line, long offset, long ackOffset, LineFlags flags)
+    {
+        var bom = _encoding.ByteOrderMark;
+        if (offset == 0 && bom.Length > 0 && line.StartsWith(bom)) line = line[bom.Length..];
+        var utf8 = _encoding.ToUtf8(line, ref _transcoded);
+        if (_multiline is not null) _multiline.Add(sink, this, utf8, offset, ackOffset, flags);
+        else if (utf8.Length > 0) sink.Emit(this, utf8, offset, ackOffset, flags);
+        else SkipTo(ackOffset);
+    }
+
+    /// <summary>
+    /// Passes bytes that need no delivery (an empty line, the tail of an over-long line, a line a filter
+    /// dropped): the offset advances to <paramref name="next"/> once everything before it is acknowledged,
+    /// now or on a later read (<see cref="AdvanceIfIdle"/>), so the checkpoint still moves in order.
+    /// </summary>
+    public void SkipTo(long next)
+    {
         _readThrough = next;
         AdvanceIfIdle();
     }
 
     private void AdvanceIfIdle()
     {
-        if (_inFlight.IsEmpty && !DeliveryFailed && _readThrough > AckedOffset) Interlocked.Exchange(ref _acked, _readThrough);
+        if (!_inFlight.IsEmpty || DeliveryFailed) return;
+        // Never past the first line of a multiline event still being assembled: it exists only in memory.
+        long target = Math.Min(_readThrough, _multiline?.PendingOffset ?? long.MaxValue);
+        if (target > AckedOffset) Interlocked.Exchange(ref _acked, target);
     }
 
     private bool Fill()
@@ -240,6 +299,7 @@ internal sealed class LogFileReader : IDisposable
         _start = _end = _scanFrom = 0;
         _skipping = false;
         _readThrough = offset;
+        _multiline?.Reset();
     }
 
     private void TryFingerprint(long length)
@@ -247,7 +307,22 @@ internal sealed class LogFileReader : IDisposable
         if (Fingerprint is not null && FingerprintBytes == FingerprintLength) return;
         int n = (int)Math.Min(length, FingerprintLength);
         if (n == 0 || n == FingerprintBytes) return;
-        (Fingerprint, FingerprintBytes) = (ComputeFingerprint(_stream.SafeFileHandle, n), n);
+        _fingerprintHash = HashHead(_stream.SafeFileHandle, n);
+        // The registry's text form: the hash's big-endian bytes in hex, as XxHash64.Hash writes them.
+        Span<byte> bigEndian = stackalloc byte[8];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(bigEndian, _fingerprintHash);
+        (Fingerprint, FingerprintBytes) = (Convert.ToHexStringLower(bigEndian), n);
+    }
+
+    /// <summary>True when the bytes the fingerprint was taken of are not there any more (one pread of at most 1 KiB).</summary>
+    private bool HeadChanged() => FingerprintBytes > 0 && HashHead(_stream.SafeFileHandle, FingerprintBytes) != _fingerprintHash;
+
+    private static ulong HashHead(SafeFileHandle handle, int length)
+    {
+        Span<byte> head = stackalloc byte[FingerprintLength];
+        int read = RandomAccess.Read(handle, head[..length], 0);
+        // Fewer bytes than asked for: the file is shorter now, so the head is not what it was.
+        return read < length ? ~XxHash64.HashToUInt64(head[..read]) : XxHash64.HashToUInt64(head[..read]);
     }
 
     public static string ComputeFingerprint(SafeFileHandle handle, int length)

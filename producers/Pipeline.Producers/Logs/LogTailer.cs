@@ -2,63 +2,117 @@ using Confluent.Kafka;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Pipeline.Plumbing.Config;
+using Pipeline.Plumbing.Filters;
 using Pipeline.Plumbing.Kafka;
 using Pipeline.Plumbing.Telemetry;
+using Pipeline.Schemas.Events;
 using Pipeline.Schemas.Topics;
 
 namespace Pipeline.Producers.Logs;
 
 /// <summary>
-/// Tails the configured files into <c>ops.logs.v1</c>, the way Filebeat does: discovery by glob,
-/// identity by inode, and the read offset persisted only after Kafka acknowledged the lines, so a
-/// restart continues where delivery stopped and nothing is skipped.
+/// Tails the configured files into <c>ops.logs.v1</c>, the way Filebeat does: discovery by glob (woken
+/// by inotify, backed by polling), identity by inode, and the read offset persisted only after Kafka
+/// acknowledged the lines, so a restart continues where delivery stopped and nothing is skipped. Reading
+/// pauses while too much waits for Kafka, so the files, not memory, hold the backlog. Inputs and filter
+/// chains follow config reloads without a restart.
 /// </summary>
-public sealed class LogTailer : BackgroundService, ILineSink
+public sealed class LogTailer : BackgroundService, ILineSink, IConfigReloadable
 {
-    private const string Stage = "producers.logs";
+    private const string Stage = LogInputPlan.Stage;
     private const int LinesPerFileTurn = 2048;
-    private static readonly TimeSpan CheckpointEvery = TimeSpan.FromSeconds(1);
+    // How much a crash re-sends: what was acknowledged since the last write. Writes happen off the reading
+    // thread and only when an offset moved, so a short interval costs little.
+    private static readonly TimeSpan CheckpointEvery = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan RefreshSeenEvery = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan CloseInactive = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan ForgetAfter = TimeSpan.FromDays(7);
+    private static readonly TimeSpan NotifiedScanDelay = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan PausedWait = TimeSpan.FromMilliseconds(100);
 
     private readonly PipelineConfig _config;
     private readonly KafkaSettings _kafka;
     private readonly ILogger<LogTailer> _logger;
-    private readonly List<Input> _inputs = [];
     private readonly Dictionary<FileIdentity, LogFileReader> _readers = [];
+    private readonly List<LogFileReader> _readOrder = [];
+    private readonly HashSet<FileIdentity> _unopenable = [];
     private readonly CheckpointStore _checkpoints;
+    private readonly LogFileWatcher _watcher;
+    private readonly AutoResetEvent _wake = new(false);
     private readonly byte[] _key;
+    private readonly string _host;
     private readonly int _maxValueBytes;
     private readonly Prometheus.Counter.Child _linesRead;
     private readonly Prometheus.Counter.Child _linesAcked;
     private readonly Prometheus.Counter.Child _deliveryErrors;
+    private readonly Prometheus.Counter.Child _deadLettered;
+    private volatile List<LogInput> _inputs = [];
+    private LogInputPlan? _pendingPlan;
     private IProducer<byte[], byte[]>? _producer;
-    private LogEventEncoder? _currentEncoder;
+    private RegistryWriter _registryWriter = null!;
+    private LogInput? _current;
+    private long _maxInFlightBytes;
+    private long _inFlightBytes;
     private long _linesDelivered;
+    private int _readStart;
+    private bool _paused;
+    private bool _checkpointsDirty = true;
 
     public LogTailer(PipelineConfig config, KafkaSettings kafka, ILogger<LogTailer> logger)
     {
         _config = config;
         _kafka = kafka;
         _logger = logger;
-        var host = config.EffectiveHostName;
-        _key = System.Text.Encoding.UTF8.GetBytes(host);
+        _host = config.EffectiveHostName;
+        _key = System.Text.Encoding.UTF8.GetBytes(_host);
         // librdkafka refuses a record larger than message.max.bytes (1,000,000 by default, less than the
         // default max_line_bytes once JSON-encoded); leave room for the key and the record's framing.
         _maxValueBytes = (kafka.Producer("logs").MessageMaxBytes ?? 1_000_000) - _key.Length - 512;
-        var inputs = config.Logs.Inputs.Count > 0 ? config.Logs.Inputs : DefaultInputs();
-        foreach (var input in inputs)
-            _inputs.Add(new Input(input, new LogFileDiscovery(input), new LogEventEncoder(host, input.Fields, input.Tags), Duration.Parse(input.ScanInterval)));
-        _checkpoints = new CheckpointStore(System.IO.Path.Combine(config.DataDir, "checkpoints", "logs.json"));
+        var plan = LogInputPlan.Build(config, []);
+        foreach (var (input, chain) in plan.Inputs) input.Chain = chain;
+        _inputs = plan.Inputs.ConvertAll(p => p.Input);
+        _maxInFlightBytes = plan.MaxInFlightBytes;
+        _checkpoints = CheckpointStore.OpenRegistry(config.DataDir, logger);
+        _watcher = new LogFileWatcher(logger);
         _linesRead = PipelineMetrics.EventsIn.WithLabels(Stage, "files");
         _linesAcked = PipelineMetrics.EventsOut.WithLabels(Stage, TopicCatalog.Logs.Name);
         _deliveryErrors = PipelineMetrics.DeliveryErrors.WithLabels(Stage, TopicCatalog.Logs.Name);
+        _deadLettered = PipelineMetrics.DeadLetters.WithLabels(Stage, "filter_error");
     }
 
     /// <summary>Lines Kafka has acknowledged since start.</summary>
     public long LinesDelivered => Interlocked.Read(ref _linesDelivered);
 
-    private static List<LogInputConfig> DefaultInputs() => [new LogInputConfig { Paths = ["/var/log/*.log", "/var/log/syslog"], StartAt = "end" }];
+    /// <summary>Bytes of events sent to Kafka and not yet acknowledged.</summary>
+    public long InFlightBytes => Interlocked.Read(ref _inFlightBytes);
+
+    /// <summary>Config reloads applied (by the tailer thread) since start.</summary>
+    public int ReloadsApplied { get; private set; }
+
+    /// <summary>Directories watched for changes now.</summary>
+    internal int Watched => _watcher.Count;
+
+    /// <summary>For tests: turn file system notifications off, leaving only polling.</summary>
+    internal bool NotificationsEnabled { get; init; } = true;
+
+    bool ILineSink.Paused => Interlocked.Read(ref _inFlightBytes) >= Interlocked.Read(ref _maxInFlightBytes);
+
+    /// <summary>
+    /// Takes a changed config: the plan (filter chains, plugins) is built here, on the caller's thread,
+    /// and throws if it cannot be; the tailer applies it between two reads.
+    /// </summary>
+    public void Apply(LoadedConfig loaded) => Reload(loaded.Config);
+
+    /// <inheritdoc cref="Apply"/>
+    public void Reload(PipelineConfig config)
+    {
+        var plan = LogInputPlan.Build(config, _inputs);
+        if (config.EffectiveHostName != _host) _logger.LogWarning("host_name changed to {Host}; it applies after a restart", config.EffectiveHostName);
+        if (config.DataDir != _config.DataDir) _logger.LogWarning("data_dir changed to {DataDir}; it applies after a restart", config.DataDir);
+        if (config.Kafka.Bootstrap != _config.Kafka.Bootstrap) _logger.LogWarning("kafka.bootstrap changed; it applies after a restart");
+        Interlocked.Exchange(ref _pendingPlan, plan);
+        _wake.Set();
+    }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
         // Blocking file and producer calls: give the loop its own thread rather than a pool thread.
@@ -66,33 +120,58 @@ public sealed class LogTailer : BackgroundService, ILineSink
 
     private void Run(CancellationToken stop)
     {
+        try
+        {
+            Loop(stop);
+        }
+        catch (Exception e)
+        {
+            // The host stops on a failed background service, but its own message is easy to miss: say what stopped and why.
+            _logger.LogCritical(e, "the log tailer stopped on an unexpected error: {Error}; no more log lines are shipped", e.Message);
+            throw;
+        }
+    }
+
+    private void Loop(CancellationToken stop)
+    {
         _producer = new ProducerBuilder<byte[], byte[]>(_kafka.Producer("logs"))
             .SetErrorHandler((_, e) => _logger.LogWarning("kafka producer: {Reason} ({Code})", e.Reason, e.Code))
             .SetLogHandler(KafkaLog.To(_logger))
             .Build();
-        _logger.LogInformation("log tailer started: {Inputs} input(s), checkpoints in {Path}", _inputs.Count, _checkpoints.Path);
-        bool firstScan = true;
+        _logger.LogInformation("log tailer started: {Inputs} input(s), registry {Path}", _inputs.Count, _checkpoints.Path);
+        _registryWriter = new RegistryWriter(_checkpoints, _logger);
+        if (_checkpoints.MovedAside is not null) _registryWriter.Submit(_checkpoints.Snapshot());
         var lastScan = DateTime.MinValue;
         var lastCheckpoint = DateTime.UtcNow;
-        var scanEvery = _inputs.Count == 0 ? TimeSpan.FromSeconds(1) : _inputs.Min(i => i.ScanInterval);
+        var lastSeenRefresh = DateTime.UtcNow;
+        bool notified = false;
+        WaitHandle[] waits = [stop.WaitHandle, _wake, _watcher.Changed];
         try
         {
             while (!stop.IsCancellationRequested)
             {
+                ApplyPendingPlan();
+                var scanEvery = ScanInterval();
                 var now = DateTime.UtcNow;
-                if (now - lastScan >= scanEvery)
+                if (now - lastScan >= scanEvery || (notified && now - lastScan >= NotifiedScanDelay))
                 {
-                    Discover(firstScan);
-                    firstScan = false;
+                    Discover();
+                    if (NotificationsEnabled) _watcher.Watch(WatchRoots());
                     lastScan = now;
+                    notified = false;
                 }
-                int lines = ReadAll();
+                int lines = ReadAll(now);
+                PipelineMetrics.LogInFlightBytes.Set(Interlocked.Read(ref _inFlightBytes));
                 if (now - lastCheckpoint >= CheckpointEvery)
                 {
-                    SaveCheckpoints();
+                    bool refresh = now - lastSeenRefresh >= RefreshSeenEvery;
+                    SaveCheckpoints(refresh);
+                    if (refresh) lastSeenRefresh = now;
                     lastCheckpoint = now;
                 }
-                if (lines == 0) stop.WaitHandle.WaitOne(scanEvery);
+                if (lines > 0 && !_paused) continue;
+                var wait = _paused ? PausedWait : notified ? NotifiedScanDelay : scanEvery;
+                if (WaitHandle.WaitAny(waits, wait) == 2) notified = true;
             }
         }
         finally
@@ -101,7 +180,47 @@ public sealed class LogTailer : BackgroundService, ILineSink
         }
     }
 
-    private void Discover(bool firstScan)
+    private TimeSpan ScanInterval()
+    {
+        var inputs = _inputs;
+        var every = TimeSpan.FromSeconds(1);
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            if (i == 0 || inputs[i].ScanInterval < every) every = inputs[i].ScanInterval;
+        }
+        return every;
+    }
+
+    private IEnumerable<(string Root, bool Recursive)> WatchRoots()
+    {
+        foreach (var input in _inputs)
+        {
+            foreach (var root in input.Discovery.WatchRoots) yield return root;
+        }
+    }
+
+    private void ApplyPendingPlan()
+    {
+        var plan = Interlocked.Exchange(ref _pendingPlan, null);
+        if (plan is null) return;
+        foreach (var (input, chain) in plan.Inputs) input.Chain = chain;
+        _inputs = plan.Inputs.ConvertAll(p => p.Input);
+        Interlocked.Exchange(ref _maxInFlightBytes, plan.MaxInFlightBytes);
+        int retired = 0;
+        foreach (var reader in _readers.Values)
+        {
+            if (reader.Input is not null && plan.Removed.Contains(reader.Input) && !reader.Retired)
+            {
+                reader.Retired = true;
+                retired++;
+            }
+        }
+        ReloadsApplied++;
+        _logger.LogInformation("config reloaded: {Inputs} input(s), {Added} added, {Removed} removed ({Files} file(s) closing)",
+            _inputs.Count, plan.Added, plan.Removed.Count, retired);
+    }
+
+    private void Discover()
     {
         var seen = new HashSet<FileIdentity>();
         foreach (var input in _inputs)
@@ -115,13 +234,17 @@ public sealed class LogTailer : BackgroundService, ILineSink
                 if (!seen.Add(identity)) continue;
                 if (_readers.TryGetValue(identity, out var reader))
                 {
+                    if (reader.Path != path) _checkpointsDirty = true;
                     reader.Path = path; // a rename keeps the identity
                     reader.LastSeen = DateTime.UtcNow;
                     continue;
                 }
-                Open(input, path, status.Value, firstScan);
+                Open(input, path, status.Value, input.FirstScan);
             }
+            input.FirstScan = false;
         }
+        // Forget failures of files that are gone, so the set cannot grow without bound.
+        if (_unopenable.Count > 0) _unopenable.IntersectWith(seen);
         foreach (var reader in _readers.Values)
         {
             if (reader.Rotated) continue;
@@ -134,8 +257,14 @@ public sealed class LogTailer : BackgroundService, ILineSink
         }
     }
 
-    private void Open(Input input, string path, FileStatus status, bool firstScan)
+    private void Open(LogInput input, string path, FileStatus status, bool firstScan)
     {
+        if (!status.IsRegular)
+        {
+            // A FIFO would block the open until a writer appears; sockets and devices are not log files.
+            if (_unopenable.Add(status.Identity)) _logger.LogWarning("skipping {Path}: not a regular file", path);
+            return;
+        }
         long start = 0;
         var checkpoint = _checkpoints.Get(status.Identity.ToString());
         if (checkpoint is not null && SameContent(path, checkpoint, status))
@@ -150,14 +279,18 @@ public sealed class LogTailer : BackgroundService, ILineSink
         }
         try
         {
-            var reader = new LogFileReader(path, status, start, input.Config.MaxLineBytes) { Input = input };
+            var reader = new LogFileReader(path, status, start, input.Config.MaxLineBytes, input.Encoding, input.CreateMultiline()) { Input = input };
             _readers[status.Identity] = reader;
+            _readOrder.Add(reader);
+            _unopenable.Remove(status.Identity);
+            _checkpointsDirty = true;
             PipelineMetrics.FilesTailed.Set(_readers.Count);
             _logger.LogInformation("tailing {Path} from offset {Offset}", path, start);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            _logger.LogWarning("cannot open {Path}: {Error}", path, e.Message);
+            // Logged once per file, not at every scan; the open is retried quietly in case it is fixed.
+            if (_unopenable.Add(status.Identity)) _logger.LogWarning("cannot open {Path}: {Error}; retrying quietly at every scan", path, e.Message);
         }
     }
 
@@ -170,29 +303,41 @@ public sealed class LogTailer : BackgroundService, ILineSink
             using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
             return LogFileReader.ComputeFingerprint(handle, checkpoint.FingerprintLength) == checkpoint.Fingerprint;
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return false;
         }
     }
 
-    private int ReadAll()
+    private int ReadAll(DateTime now)
     {
         int total = 0;
-        List<FileIdentity>? closed = null;
-        foreach (var reader in _readers.Values)
+        List<LogFileReader>? closed = null;
+        int count = _readOrder.Count;
+        // Start at a different file each round, so under back-pressure no file waits behind the others forever.
+        _readStart = count == 0 ? 0 : (_readStart + 1) % count;
+        for (int k = 0; k < count; k++)
         {
+            var reader = _readOrder[(_readStart + k) % count];
+            if (reader.Retired)
+            {
+                // Its input was removed: send nothing more; close once Kafka has answered for what was sent
+                // (the registry then holds what was acknowledged, and a new input resumes from there).
+                if (reader.InFlight == 0) (closed ??= []).Add(reader);
+                continue;
+            }
             if (reader.DeliveryFailed)
             {
                 _logger.LogWarning("delivery to Kafka failed for {Path}; re-sending from offset {Offset}", reader.Path, reader.AckedOffset);
                 reader.RewindToAcked();
             }
-            _currentEncoder = reader.Input!.Encoder;
+            _current = reader.Input;
             int n;
             try
             {
                 n = reader.ReadLines(this, LinesPerFileTurn, out bool truncated);
                 if (truncated) _logger.LogWarning("{Path} was truncated (copytruncate); reading its new content from the start", reader.Path);
+                reader.FlushIfIdle(this, now);
             }
             catch (IOException e)
             {
@@ -200,23 +345,24 @@ public sealed class LogTailer : BackgroundService, ILineSink
                 n = 0;
             }
             total += n;
-            if (n == 0 && reader.Rotated && DateTime.UtcNow - reader.LastActivity > CloseInactive)
+            if (n == 0 && reader.Rotated && now - reader.LastActivity > CloseInactive)
             {
                 reader.FlushPartialLine(this);
                 // Close only once Kafka has answered for every line sent: a line that failed is sent again
                 // from this handle, the only way left to a deleted file's content.
-                if (reader.InFlight == 0 && !reader.DeliveryFailed) (closed ??= []).Add(reader.Identity);
+                if (reader.InFlight == 0 && !reader.DeliveryFailed) (closed ??= []).Add(reader);
             }
         }
+        _paused = ((ILineSink)this).Paused;
         if (closed is not null)
         {
-            foreach (var id in closed)
+            foreach (var reader in closed)
             {
-                var reader = _readers[id];
                 Record(reader);
-                _logger.LogInformation("closed {Path} (rotated away and inactive)", reader.Path);
+                _logger.LogInformation("closed {Path} ({Why})", reader.Path, reader.Retired ? "its input was removed" : "rotated away and inactive");
                 reader.Dispose();
-                _readers.Remove(id);
+                _readers.Remove(reader.Identity);
+                _readOrder.Remove(reader);
             }
             PipelineMetrics.FilesTailed.Set(_readers.Count);
         }
@@ -225,88 +371,152 @@ public sealed class LogTailer : BackgroundService, ILineSink
 
     void ILineSink.Emit(LogFileReader reader, ReadOnlySpan<byte> line, long offset, long ackOffset, LineFlags flags)
     {
+        var input = _current!;
         var text = LogEventEncoder.Sanitize(line, ref flags);
         var now = DateTimeOffset.UtcNow;
-        var value = _currentEncoder!.Encode(text, offset, reader.Path, reader.IdentityText, now, flags);
+        var value = input.Encoder.Encode(text, offset, reader.Path, reader.IdentityText, now, flags);
         while (value.Length > _maxValueBytes && text.Length > 0)
         {
             // Too big for Kafka once encoded (escaping can grow a line several times): cut the line further.
             int keep = (int)(text.Length * ((double)_maxValueBytes / value.Length) * 0.98);
             text = text[..LogEventEncoder.Utf8Prefix(text, keep)];
             flags |= LineFlags.Truncated;
-            value = _currentEncoder.Encode(text, offset, reader.Path, reader.IdentityText, now, flags);
+            value = input.Encoder.Encode(text, offset, reader.Path, reader.IdentityText, now, flags);
         }
         if ((flags & LineFlags.Truncated) != 0) PipelineMetrics.LogLinesFlagged.WithLabels("truncated").Inc();
         if ((flags & LineFlags.InvalidUtf8) != 0) PipelineMetrics.LogLinesFlagged.WithLabels("invalid_utf8").Inc();
-        var message = new Message<byte[], byte[]> { Key = _key, Value = value, Timestamp = new Timestamp(now) };
-        reader.TrackProduced(ackOffset);
         _linesRead.Inc();
+        var chain = input.Chain;
+        if (!chain.IsEmpty)
+        {
+            switch (Filter(chain, ref value, out var error))
+            {
+                case FilterOutcome.Drop:
+                    // Nothing to send; the offset still advances, in order, once the lines before it are acknowledged.
+                    reader.SkipTo(ackOffset);
+                    return;
+                case FilterOutcome.DeadLetter:
+                    var deadLetter = DeadLetters.Serialize(value, "file:" + reader.Path, -1, offset, Stage, "filter_error", error ?? "filter failed", _host, now);
+                    Produce(TopicCatalog.DeadLetter.Name, reader, deadLetter, ackOffset, now, deadLetter: true);
+                    _deadLettered.Inc();
+                    return;
+            }
+        }
+        Produce(TopicCatalog.Logs.Name, reader, value, ackOffset, now, deadLetter: false);
+    }
+
+    private FilterOutcome Filter(FilterChain chain, ref byte[] value, out string? error)
+    {
+        var e = FilterEvent.Parse(value);
+        var outcome = chain.Run(e, out error, out bool failed);
+        // A filter threw and its on_error is "pass": send the event unfiltered, not half-changed.
+        if (outcome != FilterOutcome.Keep || failed) return outcome;
+        var filtered = e.ToUtf8();
+        // A filter that grew the event past what Kafka takes would make it fail forever: send it unfiltered.
+        if (filtered.Length <= _maxValueBytes) value = filtered;
+        else _logger.LogWarning("filters grew an event to {Size} bytes, more than Kafka takes; sending it unfiltered", filtered.Length);
+        return FilterOutcome.Keep;
+    }
+
+    private void Produce(string topic, LogFileReader reader, byte[] value, long ackOffset, DateTimeOffset now, bool deadLetter)
+    {
+        var message = new Message<byte[], byte[]> { Key = _key, Value = value, Timestamp = new Timestamp(now) };
+        var handler = deadLetter ? reader.DeadLetterHandler ??= MakeHandler(reader, true) : reader.DeliveryHandler ??= MakeHandler(reader, false);
+        reader.TrackProduced(ackOffset, deadLetter);
+        Interlocked.Add(ref _inFlightBytes, value.Length);
         while (true)
         {
             try
             {
-                _producer!.Produce(TopicCatalog.Logs.Name, message, reader.DeliveryHandler ??= MakeHandler(reader));
+                _producer!.Produce(topic, message, handler);
                 return;
             }
             catch (ProduceException<byte[], byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
             {
-                // Back-pressure: the local queue is full because Kafka is slow or away. Wait for acks
-                // instead of buffering without bound.
+                // librdkafka's own queue is full: wait for acks instead of buffering without bound.
                 _producer!.Poll(TimeSpan.FromMilliseconds(100));
+            }
+            catch (ProduceException<byte[], byte[]> e)
+            {
+                // Refused before it was queued: count it as a failed delivery, so the line is read and sent again.
+                _logger.LogError("cannot send a line of {Path} to {Topic}: {Error}", reader.Path, topic, e.Error.Reason);
+                Interlocked.Add(ref _inFlightBytes, -value.Length);
+                _deliveryErrors.Inc();
+                reader.OnDelivered(false, deadLetter);
+                return;
             }
         }
     }
 
-    private Action<DeliveryReport<byte[], byte[]>> MakeHandler(LogFileReader reader) => report =>
+    private Action<DeliveryReport<byte[], byte[]>> MakeHandler(LogFileReader reader, bool deadLetter) => report =>
     {
+        long left = Interlocked.Add(ref _inFlightBytes, -(report.Message.Value?.Length ?? 0));
         bool ok = report.Error.Code == ErrorCode.NoError;
-        reader.OnDelivered(ok);
+        reader.OnDelivered(ok, deadLetter);
         if (ok)
         {
-            _linesAcked.Inc();
+            if (!deadLetter) _linesAcked.Inc();
             Interlocked.Increment(ref _linesDelivered);
         }
         else
         {
             _deliveryErrors.Inc();
         }
+        // Wake a paused tailer once half the budget is free, not at every ack.
+        if (Volatile.Read(ref _paused) && left <= Interlocked.Read(ref _maxInFlightBytes) / 2) _wake.Set();
     };
 
-    private void SaveCheckpoints()
+    private void SaveCheckpoints(bool refreshSeen)
     {
-        foreach (var reader in _readers.Values) Record(reader);
-        _checkpoints.Prune(DateTimeOffset.UtcNow, ForgetAfter);
-        try
+        foreach (var reader in _readers.Values)
         {
-            _checkpoints.Save();
+            var existing = _checkpoints.Get(reader.IdentityText);
+            if (refreshSeen || existing is null || existing.Offset != reader.AckedOffset || existing.Fingerprint != reader.Fingerprint || existing.Path != reader.Path)
+            {
+                Record(reader);
+            }
         }
-        catch (IOException e)
-        {
-            _logger.LogError("cannot write log checkpoints to {Path}: {Error}; offsets will be re-read after a restart", _checkpoints.Path, e.Message);
-        }
+        if (refreshSeen) _checkpoints.Prune(DateTimeOffset.UtcNow, ForgetAfter);
+        // Nothing moved: no write, no fsync (a thousand idle files would otherwise cost one every second).
+        if (!_checkpointsDirty && !refreshSeen) return;
+        _registryWriter.Submit(_checkpoints.Snapshot());
+        _checkpointsDirty = false;
     }
 
-    private void Record(LogFileReader reader) => _checkpoints.Set(new Checkpoint
+    private void Record(LogFileReader reader)
     {
-        Identity = reader.IdentityText,
-        Path = reader.Path,
-        Offset = reader.AckedOffset,
-        Fingerprint = reader.Fingerprint,
-        FingerprintLength = reader.FingerprintBytes,
-        Seen = DateTimeOffset.UtcNow,
-    });
+        _checkpoints.Set(new Checkpoint
+        {
+            Identity = reader.IdentityText,
+            Path = reader.Path,
+            Offset = reader.AckedOffset,
+            Fingerprint = reader.Fingerprint,
+            FingerprintLength = reader.FingerprintBytes,
+            Seen = DateTimeOffset.UtcNow,
+        });
+        _checkpointsDirty = true;
+    }
 
     private void Shutdown()
     {
+        _watcher.Dispose();
         if (_producer is null) return;
         int remaining = _producer.Flush(TimeSpan.FromSeconds(30));
         if (remaining > 0) _logger.LogWarning("{Count} log lines were not acknowledged by Kafka before shutdown; they will be re-read on the next start", remaining);
-        SaveCheckpoints();
+        foreach (var reader in _readers.Values) Record(reader);
+        _checkpoints.Prune(DateTimeOffset.UtcNow, ForgetAfter);
+        _registryWriter.Close(_checkpoints.Snapshot());
         _producer.Dispose();
         foreach (var reader in _readers.Values) reader.Dispose();
         _readers.Clear();
-        _logger.LogInformation("log tailer stopped: {Lines} lines delivered, checkpoints saved", LinesDelivered);
+        _readOrder.Clear();
+        _logger.LogInformation("log tailer stopped: {Lines} lines delivered, registry saved", LinesDelivered);
     }
 
-    internal sealed record Input(LogInputConfig Config, LogFileDiscovery Discovery, LogEventEncoder Encoder, TimeSpan ScanInterval);
+    public override void Dispose()
+    {
+        base.Dispose();
+        _wake.Dispose();
+        _registryWriter?.Dispose();
+    }
 }

@@ -22,7 +22,7 @@ public sealed record LogInfo
     [JsonPropertyName("offset")] public required long Offset { get; init; }
     /// <summary>Lower-case level sniffed from the line (<c>error</c>, <c>warn</c>, ...), absent when none was found.</summary>
     [JsonPropertyName("level")] [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Level { get; init; }
-    /// <summary>Problems with the line as read: <c>truncated</c>, <c>invalid_utf8</c>.</summary>
+    /// <summary>How the line was read: <c>truncated</c>, <c>invalid_utf8</c>, <c>multiline</c>, <c>json_error</c>.</summary>
     [JsonPropertyName("flags")] [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public IReadOnlyList<string>? Flags { get; init; }
 }
 
@@ -36,4 +36,8 @@ public static class LogFlags
 {
     public const string Truncated = "truncated";
     public const string InvalidUtf8 = "invalid_utf8";
+    /// <summary>Several lines joined into one event (<c>[logs.inputs.multiline]</c>).</summary>
+    public const string Multiline = "multiline";
+    /// <summary><c>json = true</c>, but the line is not a JSON object; it is shipped as it is.</summary>
+    public const string JsonError = "json_error";
 }

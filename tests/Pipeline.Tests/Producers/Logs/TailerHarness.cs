@@ -19,7 +19,7 @@ internal sealed class TailerHarness : IAsyncDisposable
 {
     private readonly TempDirectory _dir = new("pipeline-tail");
     private readonly EmbeddedBroker _broker = new();
-    private readonly ILogger<LogTailer> _logger;
+    private readonly TestOutputLogger<LogTailer> _logger;
     private readonly List<Received> _received = [];
     private IConsumer<byte[], byte[]>? _consumer;
     private LogTailer? _tailer;
@@ -54,14 +54,20 @@ internal sealed class TailerHarness : IAsyncDisposable
     public PipelineConfig Config { get; }
     public LogInputConfig Input { get; }
     public EmbeddedBroker Broker => _broker;
-    public string CheckpointFile => System.IO.Path.Combine(Config.DataDir, "checkpoints", "logs.json");
+    public string CheckpointFile => CheckpointStore.RegistryPath(Config.DataDir);
 
     public string LogFile(string name) => System.IO.Path.Combine(LogDir, name);
 
-    public async Task StartTailerAsync()
+    /// <summary>The running tailer, if any.</summary>
+    public LogTailer? Tailer => _tailer;
+
+    /// <summary>Every message the tailers logged so far, as "Level: text".</summary>
+    public IReadOnlyList<string> LogMessages => _logger.Messages;
+
+    public async Task StartTailerAsync(bool notifications = true)
     {
         if (_tailer is not null) throw new InvalidOperationException("a tailer is already running");
-        var tailer = new LogTailer(Config, new KafkaSettings(Config.Kafka, _broker.Bootstrap, embedded: true), _logger);
+        var tailer = new LogTailer(Config, new KafkaSettings(Config.Kafka, _broker.Bootstrap, embedded: true), _logger) { NotificationsEnabled = notifications };
         await tailer.StartAsync(TestContext.Current.CancellationToken);
         _tailer = tailer;
     }
@@ -101,6 +107,36 @@ internal sealed class TailerHarness : IAsyncDisposable
     }
 
     public IReadOnlyList<Received> Received => _received;
+
+    /// <summary>Everything on <paramref name="topic"/> now, from the beginning of every partition (values as text).</summary>
+    public List<string> ReadTopic(string topic, TimeSpan? wait = null)
+    {
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig
+        {
+            BootstrapServers = _broker.Bootstrap,
+            GroupId = "tail-test-topic-reader",
+            EnableAutoCommit = false,
+            FetchWaitMaxMs = 10,
+            EnablePartitionEof = true,
+        }).SetLogHandler((_, _) => { }).Build();
+        var spec = TopicCatalog.ByName(topic) ?? throw new ArgumentException(topic);
+        consumer.Assign(Enumerable.Range(0, spec.Partitions).Select(p => new TopicPartitionOffset(topic, new Partition(p), Offset.Beginning)));
+        var values = new List<string>();
+        int eofs = 0;
+        var deadline = DateTime.UtcNow + (wait ?? TimeSpan.FromSeconds(5));
+        while (eofs < spec.Partitions && DateTime.UtcNow < deadline)
+        {
+            var r = consumer.Consume(TimeSpan.FromMilliseconds(100));
+            if (r is null) continue;
+            if (r.IsPartitionEOF) eofs++;
+            else values.Add(Encoding.UTF8.GetString(r.Message.Value));
+        }
+        consumer.Close();
+        return values;
+    }
+
+    /// <summary>Consumes whatever has arrived, for tests that write faster than the broker keeps (about 5 MiB per partition).</summary>
+    public void Drain() => ConsumeFor(TimeSpan.FromMilliseconds(20));
 
     /// <summary>The acknowledged offset the checkpoint file holds for <paramref name="path"/>'s current file, or null.</summary>
     public long? CheckpointOffset(string path)
