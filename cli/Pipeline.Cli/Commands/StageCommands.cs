@@ -24,7 +24,7 @@ internal static class RunCommand
 internal static class AgentCommand
 {
     public static Command Create() => StageCommandBuilder.Create("agent", Stages.Producers, """
-        Run the edge producers only (log tailer), publishing to kafka.bootstrap.
+        Run the edge producers only (log tailer, and the [[probes]] when any are configured), publishing to kafka.bootstrap.
         With kafka.bootstrap = "embedded" it connects to the broker a `pipeline broker` or `pipeline run`
         with the same data_dir started (address read from <data_dir>/bootstrap).
 

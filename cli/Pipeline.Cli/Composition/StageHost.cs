@@ -7,6 +7,7 @@ using Pipeline.Plumbing.Kafka;
 using Pipeline.Plumbing.Telemetry;
 using Pipeline.Processors;
 using Pipeline.Producers.Logs;
+using Pipeline.Producers.Probes;
 using Pipeline.Sinks;
 using Pipeline.Sinks.Console;
 using Spectre.Console;
@@ -138,6 +139,11 @@ internal static class StageHost
         }
         if (stages.HasFlag(Stages.Processors)) builder.Services.AddHostedService<StreamProcessorService>();
         if (stages.HasFlag(Stages.Producers)) builder.Services.AddHostedService<LogTailer>();
+        if (stages.HasFlag(Stages.Producers) && config.Probes.Count > 0)
+        {
+            builder.Services.AddSingleton<IProbeReportSink, ProbePublisher>();
+            builder.Services.AddHostedService(sp => new ProbeScheduler(config, sp.GetServices<IProbeReportSink>(), sp.GetRequiredService<ILogger<ProbeScheduler>>()));
+        }
         return builder.Build();
     }
 

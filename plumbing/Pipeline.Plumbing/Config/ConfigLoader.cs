@@ -191,6 +191,7 @@ internal static class ConfigValidator
         if (c.Sinks.BatchSize is < 1 or > 100_000) Fail("sinks.batch_size", "'sinks.batch_size' must be 1-100000");
         CheckDuration("sinks.linger", c.Sinks.Linger);
         CheckDuration("sinks.give_up_after", c.Sinks.GiveUpAfter, positive: false);
+        ProbeConfigValidator.Validate(loaded, errors);
         return errors;
     }
 
