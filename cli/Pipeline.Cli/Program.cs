@@ -9,6 +9,7 @@ var root = new RootCommand("""
     Start here:
       pipeline run                       everything in one process, on an embedded Kafka broker
       pipeline config check my.toml      validate a config and print it with defaults filled in
+      pipeline probe run -c my.toml --once   run the health probes here and print a table
     """)
 {
     RunCommand.Create(),
@@ -16,6 +17,7 @@ var root = new RootCommand("""
     ProcessCommand.Create(),
     SinkCommand.Create(),
     BrokerCommand.Create(),
+    ProbeCommand.Create(),
     ConfigCommand.Create(),
     VersionCommand.Create(),
 };

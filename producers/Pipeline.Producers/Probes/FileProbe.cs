@@ -18,7 +18,16 @@ public sealed class FileProbe(ProbeConfig config) : IProbe
         var modified = info.Exists ? info.LastWriteTimeUtc : Directory.GetLastWriteTimeUtc(Target);
         double age = Math.Round(Math.Max(0, (DateTime.UtcNow - modified).TotalSeconds), 3);
         if (_maxAge is { } max && age > max.TotalSeconds)
-            return ProbeResult.Problem(ProbeReasons.Stale, $"{Target} was last modified {Duration.Format(TimeSpan.FromSeconds(Math.Floor(age)))} ago, longer than {Duration.Format(max)}", age);
-        return ProbeResult.Ok($"{Target} exists, modified {Duration.Format(TimeSpan.FromSeconds(Math.Floor(age)))} ago", age);
+            return ProbeResult.Problem(ProbeReasons.Stale, $"{Target} was last modified {Ago(age)} ago, longer than {Duration.Format(max)}", age);
+        return ProbeResult.Ok($"{Target} exists, modified {Ago(age)} ago", age);
     }
+
+    /// <summary>Rounded the way people say it: "50s", "7m", "3h".</summary>
+    private static string Ago(double seconds) => seconds switch
+    {
+        < 120 => Duration.Format(TimeSpan.FromSeconds(Math.Floor(seconds))),
+        < 7200 => Duration.Format(TimeSpan.FromMinutes(Math.Floor(seconds / 60))),
+        < 172_800 => Duration.Format(TimeSpan.FromHours(Math.Floor(seconds / 3600))),
+        _ => Duration.Format(TimeSpan.FromDays(Math.Floor(seconds / 86_400))),
+    };
 }
