@@ -75,6 +75,12 @@ public sealed class ProbeScheduler : BackgroundService
             long wait = due - Stopwatch.GetTimestamp();
             if (wait > 0) await Task.Delay(TimeSpan.FromSeconds((double)wait / Stopwatch.Frequency), stop).ConfigureAwait(false);
             await _slots.WaitAsync(stop).ConfigureAwait(false);
+            if (stop.IsCancellationRequested)
+            {
+                // Stopping: a slot freed by a run abandoned at shutdown must not start another.
+                _slots.Release();
+                return;
+            }
             ProbeReport report;
             try
             {

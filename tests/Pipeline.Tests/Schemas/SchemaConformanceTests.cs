@@ -103,6 +103,26 @@ public class SchemaConformanceTests
     }
 
     [Fact]
+    public void AProbeStateEventWithReasonAndConditionStatusIsValid()
+    {
+        var json = EventSerializer.Serialize(new ProbeEvent
+        {
+            Timestamp = Now,
+            Event = new EventInfo { Kind = EventKinds.State, Dataset = "ops.probes", Id = EventIds.FromParts("node-1", "kubelet", "1"), Action = "condition_changed", Severity = 3 },
+            Host = new HostInfo { Name = "node-1" },
+            Probe = new ProbeInfo
+            {
+                Name = "kubelet", Type = "http", Target = "http://127.0.0.1:10248/healthz", Status = "problem", Reason = "connection_refused",
+                Condition = "KubeletUnhealthy", ConditionStatus = "True", DurationMs = 0.4,
+            },
+            Message = "connection refused",
+        });
+        AssertValid(TopicCatalog.Probes, json);
+        var bad = Encoding.UTF8.GetString(json).Replace("\"True\"", "\"yes\"", StringComparison.Ordinal);
+        Assert.False(Validate(TopicCatalog.Probes.SchemaFile, Encoding.UTF8.GetBytes(bad)).IsValid);
+    }
+
+    [Fact]
     public void TheSchemasRejectADocumentThatBreaksTheContract()
     {
         var bad = Encoding.UTF8.GetBytes("""{"@timestamp":"yesterday","event":{"kind":"event","dataset":"ops.logs","id":"x"},"log":{"file":{"path":"/a"},"offset":-1},"message":"m"}""");
