@@ -44,6 +44,12 @@ public sealed class ProbeConfig
     /// <summary>Consecutive OK results before the condition turns False again. Default 1.</summary>
     public int SuccessThreshold { get; set; } = 1;
 
+    /// <summary>
+    /// Kubernetes only: run this probe only on nodes that carry all these labels (the operator copies a
+    /// NodeProbe's nodeSelector here). Ignored outside Kubernetes (<c>probe_runner.node_name</c> empty). Default: every node.
+    /// </summary>
+    public Dictionary<string, string> NodeSelector { get; set; } = [];
+
     // ---- disk -------------------------------------------------------------------------------------------
 
     /// <summary>disk: problem when more than this % of the blocks a user may use is used. Default 90.</summary>

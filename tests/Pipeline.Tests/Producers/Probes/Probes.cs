@@ -3,12 +3,15 @@ using Pipeline.Producers.Probes;
 
 namespace Pipeline.Tests.Producers.Probes;
 
-/// <summary>Builds a probe from the config a user would write and runs it once, the way the scheduler does.</summary>
+/// <summary>
+/// Builds a probe from the config a user would write and runs it once, the way the scheduler does. The
+/// timeout is generous (30 s) because test machines are shared and busy; tests of the timeout set their own.
+/// </summary>
 internal static class Probes
 {
     public static ProbeConfig Config(string type, string target = "", Action<ProbeConfig>? configure = null)
     {
-        var config = new ProbeConfig { Name = $"test-{type}", Type = type, Target = target, Timeout = "5s", Interval = "1s" };
+        var config = new ProbeConfig { Name = $"test-{type}", Type = type, Target = target, Timeout = "30s", Interval = "1s" };
         configure?.Invoke(config);
         return config;
     }
