@@ -18,6 +18,7 @@ var root = new RootCommand("""
     SinkCommand.Create(),
     BrokerCommand.Create(),
     ProbeCommand.Create(),
+    OperatorCommand.Create(),
     ConfigCommand.Create(),
     VersionCommand.Create(),
 };

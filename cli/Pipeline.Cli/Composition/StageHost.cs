@@ -7,6 +7,7 @@ using Pipeline.Plumbing.Kafka;
 using Pipeline.Plumbing.Telemetry;
 using Pipeline.Processors;
 using Pipeline.Producers.Logs;
+using Pipeline.Kubernetes;
 using Pipeline.Producers.Probes;
 using Pipeline.Sinks;
 using Pipeline.Sinks.Console;
@@ -74,7 +75,8 @@ internal static class StageHost
                 await KafkaReadiness.WaitUntilReachableAsync(kafka, logger, stop.Token).ConfigureAwait(false);
                 await KafkaReadiness.EnsureTopicsAsync(kafka, logger).ConfigureAwait(false);
             }
-            using var host = Build(config, kafka, broker, stages);
+            var probes = stages.HasFlag(Stages.Producers) ? await ProbesForThisNodeAsync(config, loggerFactory, stop.Token).ConfigureAwait(false) : null;
+            using var host = Build(config, kafka, broker, stages, probes);
             var services = host.Services.GetServices<IHostedService>().ToList();
             await host.StartAsync(stop.Token).ConfigureAwait(false);
             await host.WaitForShutdownAsync(stop.Token).ConfigureAwait(false);
@@ -84,7 +86,7 @@ internal static class StageHost
         {
             return 0;
         }
-        catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException or NotSupportedException or System.Reflection.TargetInvocationException)
+        catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException or NotSupportedException or System.Reflection.TargetInvocationException or k8s.Autorest.HttpOperationException or k8s.Exceptions.KubeConfigException or HttpRequestException)
         {
             logger.LogCritical(e, "pipeline failed to start: {Error}", e.GetBaseException().Message);
             return Commands.CommonOptions.ExitFailure;
@@ -109,7 +111,24 @@ internal static class StageHost
         return broker;
     }
 
-    private static IHost Build(PipelineConfig config, KafkaSettings kafka, EmbeddedBroker? broker, Stages stages)
+    /// <summary>
+    /// The probes to run and, in Kubernetes (<c>probe_runner.node_name</c> set), the reporter of this node's
+    /// conditions. The node is read before anything starts: its labels pick the probes meant for it, and its
+    /// conditions seed the probes' state so a restart is not a transition.
+    /// </summary>
+    private static async Task<AgentProbes?> ProbesForThisNodeAsync(PipelineConfig config, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        if (config.Probes.Count == 0) return null;
+        if (config.ProbeRunner.NodeName.Length == 0) return new AgentProbes(ProbeFactory.CreateAll(config.Probes), null);
+        var client = KubernetesConnection.Create();
+        var node = await NodeConditionReporter.ReadNodeAsync(client, config.ProbeRunner.NodeName, cancellationToken).ConfigureAwait(false);
+        var probes = ProbeFactory.CreateAll(NodeConditionReporter.ProbesFor(node, config.Probes));
+        return new AgentProbes(probes, new NodeConditionReporter(client, node, probes, loggers.CreateLogger<NodeConditionReporter>()));
+    }
+
+    private sealed record AgentProbes(List<ScheduledProbe> Probes, NodeConditionReporter? Conditions);
+
+    private static IHost Build(PipelineConfig config, KafkaSettings kafka, EmbeddedBroker? broker, Stages stages, AgentProbes? probes)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         ConsoleLogging.Configure(builder.Logging);
@@ -139,10 +158,15 @@ internal static class StageHost
         }
         if (stages.HasFlag(Stages.Processors)) builder.Services.AddHostedService<StreamProcessorService>();
         if (stages.HasFlag(Stages.Producers)) builder.Services.AddHostedService<LogTailer>();
-        if (stages.HasFlag(Stages.Producers) && config.Probes.Count > 0)
+        if (probes is not null)
         {
             builder.Services.AddSingleton<IProbeReportSink, ProbePublisher>();
-            builder.Services.AddHostedService(sp => new ProbeScheduler(config, sp.GetServices<IProbeReportSink>(), sp.GetRequiredService<ILogger<ProbeScheduler>>()));
+            if (probes.Conditions is not null)
+            {
+                builder.Services.AddSingleton<IProbeReportSink>(probes.Conditions);
+                builder.Services.AddHostedService(_ => probes.Conditions);
+            }
+            builder.Services.AddHostedService(sp => new ProbeScheduler(probes.Probes, config.ProbeRunner.Concurrency, sp.GetServices<IProbeReportSink>(), sp.GetRequiredService<ILogger<ProbeScheduler>>()));
         }
         return builder.Build();
     }
