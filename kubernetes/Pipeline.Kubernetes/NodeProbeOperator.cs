@@ -71,7 +71,7 @@ public sealed class NodeProbeOperator(IKubernetes client, OperatorSettings setti
                 var events = client.CustomObjects.WatchListClusterCustomObjectAsync(NodeProbe.Group, NodeProbe.Version, NodeProbe.Plural, cancellationToken: stop);
                 await foreach (var (type, _) in events.ConfigureAwait(false))
                 {
-                    logger.LogDebug("NodeProbe {Type}", type);
+                    logger.LogDebug("NodeProbe {Type}: reconciling", type);
                     // Our own status writes come back as MODIFIED too; the reconcile they cause writes nothing.
                     _wake.Writer.TryWrite(true);
                 }

@@ -10,7 +10,7 @@ public sealed class ProbeConfig
     public static readonly IReadOnlyList<string> Types =
         ["disk", "readonly_fs", "memory", "load", "dns", "http", "tcp", "process", "file", "exec", "kmsg"];
 
-    /// <summary>Unique name; becomes <c>probe.name</c>. Letters, digits, '-' and '_'.</summary>
+    /// <summary>Unique name; becomes <c>probe.name</c>. Letters, digits, '-', '_' and '.'.</summary>
     public string Name { get; set; } = "";
 
     /// <summary>One of <see cref="Types"/>.</summary>

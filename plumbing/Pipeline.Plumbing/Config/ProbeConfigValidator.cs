@@ -23,7 +23,7 @@ internal static class ProbeConfigValidator
             var p = $"probes[{i}]";
             if (string.IsNullOrWhiteSpace(probe.Name)) { Fail(p, $"[[probes]] #{i + 1} has no 'name'"); continue; }
             var what = $"probe \"{probe.Name}\"";
-            if (!IsSimpleName(probe.Name)) Fail($"{p}.name", $"{what}: the name may hold only letters, digits, '-' and '_'");
+            if (!IsSimpleName(probe.Name)) Fail($"{p}.name", $"{what}: the name may hold only letters, digits, '-', '_' and '.'");
             if (!names.Add(probe.Name)) Fail($"{p}.name", $"{what}: the name is used twice");
             if (!ProbeConfig.Types.Contains(probe.Type))
             {
@@ -127,7 +127,8 @@ internal static class ProbeConfigValidator
     {
         foreach (var ch in name)
         {
-            if (!char.IsAsciiLetterOrDigit(ch) && ch is not ('-' or '_')) return false;
+            // '.' lets the operator name a NodeProbe's probe namespace.nodeprobe.probe.
+            if (!char.IsAsciiLetterOrDigit(ch) && ch is not ('-' or '_' or '.')) return false;
         }
         return true;
     }
