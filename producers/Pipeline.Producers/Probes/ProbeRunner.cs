@@ -51,6 +51,9 @@ public static class ProbeRunner
         }
         catch (TimeoutException)
         {
+            // The WaitAsync timer can fire before the token's own: cancel now, before the source is disposed,
+            // or a run that does honour its token (exec kills its process tree on it) would never be told.
+            await timeout.CancelAsync().ConfigureAwait(false);
             probe.Abandoned = run;
             _ = run.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default); // observe a late failure
             return TimedOut(probe);
