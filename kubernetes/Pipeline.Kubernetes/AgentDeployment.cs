@@ -101,7 +101,9 @@ public sealed class AgentDeployment(OperatorSettings settings)
                                 {
                                     ReadOnlyRootFilesystem = true,
                                     AllowPrivilegeEscalation = false,
-                                    // SYSLOG: read /dev/kmsg for the kmsg probe; nothing else is needed.
+                                    // Root, because Kubernetes grants added capabilities only to uid 0, and SYSLOG (read /dev/kmsg
+                                    // for the kmsg probe) is needed; every other capability is dropped.
+                                    RunAsUser = 0,
                                     Capabilities = new V1Capabilities { Drop = ["ALL"], Add = ["SYSLOG"] },
                                 },
                                 Resources = new V1ResourceRequirements
