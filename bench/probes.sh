@@ -45,7 +45,9 @@ touch "$work/files/heartbeat"
   done
 } >"$work/bench.toml"
 
-"$bin" broker --config "$work/bench.toml" >"$work/broker.log" 2>&1 &
+# The broker gets its own config: same data_dir and port, no /metrics (the agent's is the one measured).
+printf 'data_dir = "%s"\n[kafka]\nembedded_port = %s\n[metrics]\nlisten = ""\n' "$work/data" "$broker_port" >"$work/broker.toml"
+"$bin" broker --config "$work/broker.toml" >"$work/broker.log" 2>&1 &
 broker=$!
 agent=
 cleanup() {
