@@ -31,15 +31,13 @@ internal static class KubernetesManifests
     public static JsonObject Single(string kind, string? name = null)
         => All().Single(d => d["kind"]?.GetValue<string>() == kind && (name is null || d["metadata"]?["name"]?.GetValue<string>() == name));
 
-    private static readonly Lazy<JsonSchema> Schema = new(() =>
+    /// <summary>The NodeProbe CRD's openAPIV3Schema as a JSON Schema, parsed once.</summary>
+    public static JsonSchema NodeProbeSchema() => Schemas.SchemaConformanceTests.Schema("crd:nodeprobes.ops.pipeline.dev", () =>
     {
         var crd = Single("CustomResourceDefinition");
         // No $id: JsonSchema.Net 8 refuses this schema with one ("Overwriting registered schemas"), and needs none.
-        return JsonSchema.FromText(crd["spec"]!["versions"]![0]!["schema"]!["openAPIV3Schema"]!.ToJsonString());
+        return crd["spec"]!["versions"]![0]!["schema"]!["openAPIV3Schema"]!.ToJsonString();
     });
-
-    /// <summary>The NodeProbe CRD's openAPIV3Schema as a JSON Schema, parsed once (JsonSchema.Net keeps a global registry of parsed schemas).</summary>
-    public static JsonSchema NodeProbeSchema() => Schema.Value;
 
     /// <summary>The API server's answer to a NodeProbe: null when the CRD schema accepts it, else why not.</summary>
     public static string? SchemaProblems(JsonSchema schema, JsonObject nodeProbe)

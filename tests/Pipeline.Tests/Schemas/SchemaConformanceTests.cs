@@ -13,18 +13,33 @@ public class SchemaConformanceTests
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 27, 12, 0, 0, TimeSpan.Zero);
 
-    // JsonSchema.Net registers schemas globally by $id, so each file is parsed once.
+    // Each file is parsed once, into a registry of its own: JsonSchema.Net's global one refuses a second
+    // schema with the same $id, and other test classes parse the same files for themselves.
     private static readonly Dictionary<string, JsonSchema> Parsed = [];
+
+    /// <summary>
+    /// Parses a schema that is not a topic's (the NodeProbe CRD's) once, the same way.
+    /// </summary>
+    internal static JsonSchema Schema(string key, Func<string> text)
+    {
+        lock (Parsed)
+        {
+            if (!Parsed.TryGetValue(key, out var schema)) Parsed[key] = schema = JsonSchema.FromText(text(), OwnRegistry());
+            return schema;
+        }
+    }
 
     internal static JsonSchema Schema(string schemaFile)
     {
         lock (Parsed)
         {
             if (!Parsed.TryGetValue(schemaFile, out var schema))
-                Parsed[schemaFile] = schema = JsonSchema.FromText(EventSerializer.SchemaText(schemaFile));
+                Parsed[schemaFile] = schema = JsonSchema.FromText(EventSerializer.SchemaText(schemaFile), OwnRegistry());
             return schema;
         }
     }
+
+    private static BuildOptions OwnRegistry() => new() { SchemaRegistry = new SchemaRegistry() };
 
     private static EvaluationResults Validate(string schemaFile, byte[] json)
     {

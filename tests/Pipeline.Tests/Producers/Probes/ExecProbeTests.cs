@@ -4,6 +4,8 @@ using Pipeline.Testing;
 
 namespace Pipeline.Tests.Producers.Probes;
 
+// Alone: one test measures the process's allocations, and the hang test waits on real time.
+[Collection(ProbeTimingCollection.Name)]
 public sealed class ExecProbeTests
 {
     private static Task<ProbeResult> Exec(params string[] argv) => Probes.RunAsync("exec", configure: c => c.Argv = [.. argv]);
@@ -62,7 +64,8 @@ public sealed class ExecProbeTests
         Assert.Equal(ProbeStatus.Ok, report.Result.Status);
         Assert.Contains("100000000 bytes of output, first 1000 kept", report.Result.Message);
         Assert.True(report.Result.Message.Length < 1200, $"message is {report.Result.Message.Length} chars");
-        Assert.True(allocated < 20_000_000, $"reading 100 MB allocated {allocated} bytes");
+        // Process-wide, so the runner's own allocations count too; buffering the output would be over 100 MB.
+        Assert.True(allocated < 50_000_000, $"reading 100 MB allocated {allocated} bytes");
     }
 
     [Fact]
