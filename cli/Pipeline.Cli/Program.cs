@@ -10,6 +10,7 @@ var root = new RootCommand("""
       pipeline run                       everything in one process, on an embedded Kafka broker
       pipeline config check my.toml      validate a config and print it with defaults filled in
       pipeline ps --tree                 the process table, from /proc
+      pipeline probe run -c my.toml --once   run the health probes here and print a table
     """)
 {
     RunCommand.Create(),
@@ -19,6 +20,8 @@ var root = new RootCommand("""
     BrokerCommand.Create(),
     PsCommand.Create(),
     SnapshotCommand.Create(),
+    ProbeCommand.Create(),
+    OperatorCommand.Create(),
     ConfigCommand.Create(),
     VersionCommand.Create(),
 };

@@ -56,6 +56,41 @@ public class CliTests
     }
 
     [Fact]
+    public async Task HelpTeachesTheProbeAndOperatorCommandsWithAnExample()
+    {
+        foreach (var command in new[] { new[] { "probe", "run" }, ["operator"] })
+        {
+            var r = await PipelineProcess.RunAsync([.. command, "--help"]);
+            Assert.Equal(0, r.ExitCode);
+            Assert.Contains("Examples:", r.Stdout);
+            Assert.Contains($"pipeline {string.Join(' ', command)}", r.Stdout);
+        }
+    }
+
+    [Fact]
+    public async Task ProbeRunOncePrintsATableAndExitsNonZeroWhenAProbeReportsAProblem()
+    {
+        using var dir = new TempDirectory();
+        File.WriteAllText(dir.File("heartbeat"), "x");
+        var config = dir.File("probes.toml");
+        File.WriteAllText(config, $"[[probes]]\nname = \"heartbeat\"\ntype = \"file\"\ntarget = \"{dir.File("heartbeat")}\"\n");
+        var ok = await PipelineProcess.RunAsync("probe", "run", "--config", config, "--once");
+        Assert.Equal(0, ok.ExitCode);
+        Assert.Contains("heartbeat", ok.Stdout);
+        Assert.Contains(" ok ", ok.Stdout);
+
+        File.AppendAllText(config, $"[[probes]]\nname = \"db\"\ntype = \"tcp\"\ntarget = \"127.0.0.1:{FreePort.Next()}\"\n");
+        var problem = await PipelineProcess.RunAsync("probe", "run", "--config", config, "--once");
+        Assert.Equal(1, problem.ExitCode);
+        Assert.Contains("connection_refused", problem.Stdout);
+
+        File.AppendAllText(config, "[[probes]]\nname = \"x\"\ntype = \"exec\"\nargv = [\"check.sh\"]\n");
+        var bad = await PipelineProcess.RunAsync("probe", "run", "--config", config, "--once");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("probes.toml:12:9: probe \"x\": argv[0] \"check.sh\" must be an absolute path", bad.Stderr);
+    }
+
+    [Fact]
     public async Task AStageWithoutABrokerSaysHowToStartOne()
     {
         using var dir = new TempDirectory();

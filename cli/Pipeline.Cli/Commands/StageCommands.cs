@@ -27,6 +27,7 @@ internal static class AgentCommand
         Run the edge producers only (log tailer; process sampler unless process.enabled = false),
         publishing to kafka.bootstrap. While Kafka is unreachable, process samples and events wait in a
         disk spool under <data_dir>/spool/process and are sent in order once it is back.
+        Run the edge producers only (log tailer, and the [[probes]] when any are configured), publishing to kafka.bootstrap.
         With kafka.bootstrap = "embedded" it connects to the broker a `pipeline broker` or `pipeline run`
         with the same data_dir started (address read from <data_dir>/bootstrap).
 

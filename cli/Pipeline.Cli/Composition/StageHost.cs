@@ -8,6 +8,8 @@ using Pipeline.Plumbing.Telemetry;
 using Pipeline.Processors;
 using Pipeline.Producers.Logs;
 using Pipeline.Producers.Process;
+using Pipeline.Kubernetes;
+using Pipeline.Producers.Probes;
 using Pipeline.Sinks;
 using Pipeline.Sinks.Console;
 using Pipeline.Sinks.Metrics;
@@ -78,7 +80,8 @@ internal static class StageHost
                 await KafkaReadiness.WaitUntilReachableAsync(kafka, logger, stop.Token).ConfigureAwait(false);
                 await KafkaReadiness.EnsureTopicsAsync(kafka, logger).ConfigureAwait(false);
             }
-            using var host = Build(loaded, kafka, broker, stages, serviceName);
+            var probes = stages.HasFlag(Stages.Producers) ? await ProbesForThisNodeAsync(config, loggerFactory, stop.Token).ConfigureAwait(false) : null;
+            using var host = Build(loaded, kafka, broker, stages, serviceName, probes);
             var services = host.Services.GetServices<IHostedService>().ToList();
             await host.StartAsync(stop.Token).ConfigureAwait(false);
             await host.WaitForShutdownAsync(stop.Token).ConfigureAwait(false);
@@ -88,7 +91,8 @@ internal static class StageHost
         {
             return 0;
         }
-        catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException or System.Reflection.TargetInvocationException)
+        catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException or System.Reflection.TargetInvocationException
+                                   or k8s.Autorest.HttpOperationException or k8s.Exceptions.KubeConfigException or HttpRequestException)
         {
             logger.LogCritical(e, "pipeline failed to start: {Error}", e.GetBaseException().Message);
             return Commands.CommonOptions.ExitFailure;
@@ -113,7 +117,24 @@ internal static class StageHost
         return broker;
     }
 
-    private static IHost Build(LoadedConfig loaded, KafkaSettings kafka, EmbeddedBroker? broker, Stages stages, string serviceName)
+    /// <summary>
+    /// The probes to run and, in Kubernetes (<c>probe_runner.node_name</c> set), the reporter of this node's
+    /// conditions. The node is read before anything starts: its labels pick the probes meant for it, and its
+    /// conditions seed the probes' state so a restart is not a transition.
+    /// </summary>
+    private static async Task<AgentProbes?> ProbesForThisNodeAsync(PipelineConfig config, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        if (config.Probes.Count == 0) return null;
+        if (config.ProbeRunner.NodeName.Length == 0) return new AgentProbes(ProbeFactory.CreateAll(config.Probes), null);
+        var client = KubernetesConnection.Create();
+        var node = await NodeConditionReporter.ReadNodeAsync(client, config.ProbeRunner.NodeName, cancellationToken).ConfigureAwait(false);
+        var probes = ProbeFactory.CreateAll(NodeConditionReporter.ProbesFor(node, config.Probes));
+        return new AgentProbes(probes, new NodeConditionReporter(client, node, probes, loggers.CreateLogger<NodeConditionReporter>()));
+    }
+
+    private sealed record AgentProbes(List<ScheduledProbe> Probes, NodeConditionReporter? Conditions);
+
+    private static IHost Build(LoadedConfig loaded, KafkaSettings kafka, EmbeddedBroker? broker, Stages stages, string serviceName, AgentProbes? probes)
     {
         var config = loaded.Config;
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
@@ -164,6 +185,17 @@ internal static class StageHost
         // The config file is watched (and SIGHUP handled) for every stage that can take a new config.
         builder.Services.AddHostedService(sp => new ConfigReloader(
             File.Exists(loaded.Source) ? loaded.Source : null, sp.GetServices<IConfigReloadable>(), sp.GetRequiredService<ILogger<ConfigReloader>>()));
+        if (stages.HasFlag(Stages.Producers)) builder.Services.AddHostedService<LogTailer>();
+        if (probes is not null)
+        {
+            builder.Services.AddSingleton<IProbeReportSink, ProbePublisher>();
+            if (probes.Conditions is not null)
+            {
+                builder.Services.AddSingleton<IProbeReportSink>(probes.Conditions);
+                builder.Services.AddHostedService(_ => probes.Conditions);
+            }
+            builder.Services.AddHostedService(sp => new ProbeScheduler(probes.Probes, config.ProbeRunner.Concurrency, sp.GetServices<IProbeReportSink>(), sp.GetRequiredService<ILogger<ProbeScheduler>>()));
+        }
         return builder.Build();
     }
 

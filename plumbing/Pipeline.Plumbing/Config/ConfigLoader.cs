@@ -283,6 +283,7 @@ internal static class ConfigValidator
             try { Expression.Parse(c.Exporter.ProcessFilter); }
             catch (ExpressionException e) { FailInString(errors, loaded, "exporter.process_filter", e, $"exporter.process_filter: {e.Message}"); }
         }
+        ProbeConfigValidator.Validate(loaded, errors);
         return errors;
     }
 

@@ -24,6 +24,9 @@ public sealed class PipelineConfig
     public List<RuleConfig> Rules { get; set; } = [];
 
     public ElasticsearchConfig Elasticsearch { get; set; } = new();
+    /// <summary>Health probes (<c>[[probes]]</c>) the agent runs and publishes to <c>ops.probes.v1</c>. Default: none.</summary>
+    public List<ProbeConfig> Probes { get; set; } = [];
+    public ProbeRunnerConfig ProbeRunner { get; set; } = new();
     public SinksConfig Sinks { get; set; } = new();
     public AlertsConfig Alerts { get; set; } = new();
     public DebugConfig Debug { get; set; } = new();

@@ -128,6 +128,25 @@ public static class PipelineMetrics
     public static readonly Gauge ConfigLastReloadError = Metrics.CreateGauge(
         "pipeline_config_last_reload_error_info", "The error of the last rejected config reload (value 1), absent after a successful one.",
         new GaugeConfiguration { LabelNames = ["error"] });
+    public static readonly Counter ProbeRuns = Metrics.CreateCounter(
+        "pipeline_probe_runs_total", "Probe runs, by probe and status (ok, problem, unknown).",
+        new CounterConfiguration { LabelNames = ["probe", "status"] });
+
+    public static readonly Histogram ProbeDuration = Metrics.CreateHistogram(
+        "pipeline_probe_duration_seconds", "How long probe runs took, by probe (a timed-out run counts its timeout).",
+        new HistogramConfiguration { LabelNames = ["probe"], Buckets = [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
+
+    public static readonly Histogram ProbeScheduleLag = Metrics.CreateHistogram(
+        "pipeline_probe_schedule_lag_seconds", "How much later than due a probe run started (timer slack plus waiting for a concurrency slot).",
+        new HistogramConfiguration { Buckets = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 5] });
+
+    public static readonly Gauge ProbeConditions = Metrics.CreateGauge(
+        "pipeline_probe_condition", "A probe's condition after flap suppression: 1 True (problem), 0 False, -1 Unknown.",
+        new GaugeConfiguration { LabelNames = ["probe", "condition"] });
+
+    public static readonly Counter NodeConditionPatches = Metrics.CreateCounter(
+        "pipeline_node_condition_patches_total", "PATCHes of this node's conditions to the Kubernetes API, by outcome (ok, error).",
+        new CounterConfiguration { LabelNames = ["outcome"] });
 
     public static readonly Counter BulkItems = Metrics.CreateCounter(
         "pipeline_sink_items_total", "Per-item outcomes of sink writes: created, duplicate, retried, rejected.",

@@ -8,7 +8,7 @@ namespace Pipeline.Schemas.Events;
 /// <summary>ECS <c>event.*</c>: what kind of document this is and its stable id.</summary>
 public sealed record EventInfo
 {
-    /// <summary><c>event</c>, <c>metric</c> or <c>alert</c>.</summary>
+    /// <summary><c>event</c>, <c>metric</c>, <c>state</c> or <c>alert</c>.</summary>
     [JsonPropertyName("kind")] public required string Kind { get; init; }
     /// <summary>The dataset, e.g. <c>ops.logs</c>; also selects the Elasticsearch data stream.</summary>
     [JsonPropertyName("dataset")] public required string Dataset { get; init; }
@@ -37,4 +37,6 @@ public static class EventKinds
     public const string Event = "event";
     public const string Metric = "metric";
     public const string Alert = "alert";
+    /// <summary>A periodic report of something's current state (probe results).</summary>
+    public const string State = "state";
 }

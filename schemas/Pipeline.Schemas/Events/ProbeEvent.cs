@@ -23,6 +23,10 @@ public sealed record ProbeInfo
     [JsonPropertyName("status")] public required string Status { get; init; }
     /// <summary>The NodeCondition type this probe drives, e.g. <c>DiskPressure</c>.</summary>
     [JsonPropertyName("condition")] [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Condition { get; init; }
+    /// <summary>Why the status is what it is, one word: <c>timeout</c>, <c>dns_failure</c>, <c>connection_refused</c>, <c>tls_error</c>, <c>threshold</c>, ...</summary>
+    [JsonPropertyName("reason")] [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Reason { get; init; }
+    /// <summary>The condition's state after this result, with flap suppression applied: <c>True</c> (problem), <c>False</c> or <c>Unknown</c>.</summary>
+    [JsonPropertyName("condition_status")] [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? ConditionStatus { get; init; }
     [JsonPropertyName("duration_ms")] public required double DurationMs { get; init; }
     /// <summary>The measured value where the type has one (used %, latency ms, ...).</summary>
     [JsonPropertyName("value")] [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public double? Value { get; init; }

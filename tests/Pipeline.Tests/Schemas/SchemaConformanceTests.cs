@@ -14,18 +14,33 @@ public class SchemaConformanceTests
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 27, 12, 0, 0, TimeSpan.Zero);
 
-    // JsonSchema.Net registers schemas globally by $id, so each file is parsed once.
+    // Each file is parsed once, into a registry of its own: JsonSchema.Net's global one refuses a second
+    // schema with the same $id, and other test classes parse the same files for themselves.
     private static readonly Dictionary<string, JsonSchema> Parsed = [];
+
+    /// <summary>
+    /// Parses a schema that is not a topic's (the NodeProbe CRD's) once, the same way.
+    /// </summary>
+    internal static JsonSchema Schema(string key, Func<string> text)
+    {
+        lock (Parsed)
+        {
+            if (!Parsed.TryGetValue(key, out var schema)) Parsed[key] = schema = JsonSchema.FromText(text(), OwnRegistry());
+            return schema;
+        }
+    }
 
     internal static JsonSchema Schema(string schemaFile)
     {
         lock (Parsed)
         {
             if (!Parsed.TryGetValue(schemaFile, out var schema))
-                Parsed[schemaFile] = schema = JsonSchema.FromText(EventSerializer.SchemaText(schemaFile));
+                Parsed[schemaFile] = schema = JsonSchema.FromText(EventSerializer.SchemaText(schemaFile), OwnRegistry());
             return schema;
         }
     }
+
+    private static BuildOptions OwnRegistry() => new() { SchemaRegistry = new SchemaRegistry() };
 
     private static EvaluationResults Validate(string schemaFile, byte[] json)
     {
@@ -142,6 +157,26 @@ public class SchemaConformanceTests
         Assert.Equal((4242, container), (known.Process.Pid, known.Container!.Id));
         Assert.Equal("kmsg", known.Labels!["oom_source"]);
         Assert.Equal((0, "unknown"), (unknown.Process.Pid, unknown.Process.Name));
+    }
+
+    [Fact]
+    public void AProbeStateEventWithReasonAndConditionStatusIsValid()
+    {
+        var json = EventSerializer.Serialize(new ProbeEvent
+        {
+            Timestamp = Now,
+            Event = new EventInfo { Kind = EventKinds.State, Dataset = "ops.probes", Id = EventIds.FromParts("node-1", "kubelet", "1"), Action = "condition_changed", Severity = 3 },
+            Host = new HostInfo { Name = "node-1" },
+            Probe = new ProbeInfo
+            {
+                Name = "kubelet", Type = "http", Target = "http://127.0.0.1:10248/healthz", Status = "problem", Reason = "connection_refused",
+                Condition = "KubeletUnhealthy", ConditionStatus = "True", DurationMs = 0.4,
+            },
+            Message = "connection refused",
+        });
+        AssertValid(TopicCatalog.Probes, json);
+        var bad = Encoding.UTF8.GetString(json).Replace("\"True\"", "\"yes\"", StringComparison.Ordinal);
+        Assert.False(Validate(TopicCatalog.Probes.SchemaFile, Encoding.UTF8.GetBytes(bad)).IsValid);
     }
 
     [Fact]
