@@ -45,7 +45,7 @@ public class FilterChainTopologyTests
         FilterConfig[] chain =
         [
             // A catastrophic pattern: its 50 ms match timeout throws on this input.
-            new() { Type = "regex", Source = "logs", Pattern = "^(a+)+$", OnError = "deadletter" },
+            new() { Type = "regex", Source = "logs", Pattern = "^(?<run>a+)+$", OnError = "deadletter" },
         ];
         using var h = new ProcessorTopologyTests.Harness(chain, writeFiltered: true, CountErrors);
         h.Line("web-1", new string('a', 5000) + "!", DateTime.UtcNow);
