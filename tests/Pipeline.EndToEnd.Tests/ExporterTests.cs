@@ -97,9 +97,18 @@ public class ExporterTests
             }
         });
 
+        // Probes run periodically, as the agent runs them: a probe reported once would go stale after 3 s like the process.
+        var prober = Task.Run(async () =>
+        {
+            while (!stopSampling.IsCancellationRequested)
+            {
+                feed.Produce(TopicCatalog.Probes, Host, Probe("dns", "ok", 12));
+                feed.Produce(TopicCatalog.Probes, Host, Probe("root-disk", "problem", 250, "DiskPressure"));
+                feed.Flush();
+                await Task.Delay(500);
+            }
+        });
         feed.Logs(10, make: n => EventFeed.Log(n, host: Host, level: n < 6 ? "error" : "info"));
-        feed.Produce(TopicCatalog.Probes, Host, Probe("dns", "ok", 12));
-        feed.Produce(TopicCatalog.Probes, Host, Probe("root-disk", "problem", 250, "DiskPressure"));
         feed.Produce(TopicCatalog.Alerts, "e2e-fp", Alert(AlertStatus.Firing));
         feed.Flush();
 
@@ -114,7 +123,8 @@ public class ExporterTests
         var pidSeries = $"ops_process_resident_memory_bytes{{host=\"{Host}\",process=\"sleep\",pid=\"{sleeper.Id}\"}}";
         Assert.True(await Eventually.Get(() => prometheus.QueryScalarAsync(pidSeries), v => v > 0, timeout, "the sampled process") > 0);
         Assert.Equal(0.0025, await prometheus.QueryScalarAsync($"ops_process_cpu_ratio{{pid=\"{sleeper.Id}\"}}"));
-        Assert.True(await prometheus.QueryScalarAsync("sum(http_requests_total{method=\"GET\",status_code=\"200\"})") > 0);
+        // Prometheus' own scrapes, counted once answered: the second scrape shows the first.
+        await Eventually.Get(() => prometheus.QueryScalarAsync("sum(http_requests_total{method=\"GET\",status_code=\"200\"})"), v => v > 0, timeout, "scrapes counted");
         Assert.NotNull(await prometheus.QueryScalarAsync("count(pipeline_consumer_lag{stage=\"exporter\"})"));
 
         // kill -9 the sampled process: the sampler finds it gone and stops; 3 s later the exporter drops its series and
@@ -135,6 +145,7 @@ public class ExporterTests
         feed.Flush();
         await Eventually.Get(() => prometheus.QueryScalarAsync($"ops_alerts_firing{{host=\"{Host}\"}}"), v => v is null, timeout, "the resolved alert gone");
         await stopSampling.CancelAsync();
+        await prober;
         Assert.Equal(0, await sink.StopAsync());
     }
 }

@@ -9,7 +9,7 @@ public class SinkAndExporterConfigTests
     public void TheDefaultsAreTheDocumentedOnes()
     {
         var c = ConfigLoader.Parse("", "empty.toml").Config;
-        Assert.Equal(1000, c.Sinks.BatchSize);
+        Assert.Equal(2000, c.Sinks.BatchSize);
         Assert.Equal(5 * 1024 * 1024, c.Sinks.MaxBytes);
         Assert.Equal(2, c.Sinks.InFlight);
         Assert.Equal("500ms", c.Sinks.Linger);
