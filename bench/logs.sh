@@ -2,6 +2,8 @@
 # Log producer benchmark: 1,000,000 lines of about 120 bytes, from a file into the embedded broker,
 # side by side in the same run, against the same `pipeline broker`:
 #   kcat      kcat -P -l (the raw producer: each line as it is, close to the client-side limit)
+#   kcat-json kcat -P -l on the same lines already wrapped in a JSON envelope shaped like the agent's
+#             (~370 B): what the Kafka client alone costs for the bytes the agent really ships
 #   agent     pipeline agent, no filters
 #   agent+3f  pipeline agent with a 3-filter chain (dissect, redact, add_fields)
 #   rsyslog   rsyslog imfile (inotify) -> omkafka (Debian rsyslog-kafka), tuned as in test-peers.md
@@ -14,7 +16,7 @@
 # Environment:
 #   RUNS=3              runs of each variant, interleaved (kcat, agent, agent+3f, rsyslog, kcat, ...)
 #   LINES=1000000       lines in the generated file (cached in bench/out/logs/)
-#   RATE=200000         lines/s of the rotation writer (a writer the agent can keep up with, so the
+#   RATE=100000         lines/s of the rotation writer (a writer the agent can keep up with, so the
 #                       rotation runs measure what rotation costs, not the agent's top speed)
 #   BROKER_PORT=39392   embedded_port of the `pipeline broker`; agents' /metrics use BROKER_PORT+1
 #   NO_BUILD=1          skip `dotnet build -c Release`
@@ -35,7 +37,7 @@ cd "$ROOT"
 OUT=$ROOT/bench/out/logs
 RUNS=${RUNS:-3}
 LINES=${LINES:-1000000}
-RATE=${RATE:-200000}
+RATE=${RATE:-100000}
 BROKER_PORT=${BROKER_PORT:-39392}
 METRICS_PORT=$((BROKER_PORT + 1))
 PY=/usr/bin/python3
@@ -86,6 +88,25 @@ with open(path, "w") as f:
 EOF
 fi
 SIZE=$(stat -c %s "$FILE")
+JSONFILE=$OUT/lines-$LINES.json
+if [[ ! -f $JSONFILE ]]; then
+    echo "generating $JSONFILE..."
+    "$PY" - "$FILE" "$JSONFILE" <<'EOF'
+import hashlib, json, sys
+src, dst = sys.argv[1], sys.argv[2]
+with open(src) as f, open(dst, "w") as out:
+    offset = 0
+    for line in f:
+        msg = line.rstrip("\n")
+        doc = {"@timestamp": "2026-11-27T12:00:00.000+00:00",
+               "event": {"kind": "event", "dataset": "ops.logs", "id": hashlib.md5(f"{offset}{msg}".encode()).hexdigest()},
+               "host": {"name": "benchhost"},
+               "log": {"file": {"path": src}, "offset": offset, "level": msg.split()[1].lower()},
+               "message": msg}
+        out.write(json.dumps(doc, separators=(",", ":")) + "\n")
+        offset += len(line)
+EOF
+fi
 
 # --- the broker ---------------------------------------------------------------------------------
 mkdir -p "$WORK/broker"
@@ -102,7 +123,7 @@ PIDS+=("$BROKER_PID")
 for _ in $(seq 1 600); do [[ -s $WORK/broker/bootstrap ]] && break; sleep 0.1; done
 B=$(cat "$WORK/broker/bootstrap")
 # The mock broker creates unknown topics on first use, with 4 partitions: create them before timing.
-for t in bench.kcat bench.rsyslog; do echo warmup | kcat -P -b "$B" -t $t -k warm 2>/dev/null; done
+for t in bench.kcat bench.kcat.json bench.rsyslog; do echo warmup | kcat -P -b "$B" -t $t -k warm 2>/dev/null; done
 
 end_offsets() { # topic -> sum of end offsets over its partitions
     local topic=$1 parts=$2 args=()
@@ -128,13 +149,14 @@ wait_topic() {
 RESULTS=$WORK/results.tsv
 echo -e "variant\trun\twall_s\tship_s\tcpu_s\trss_mib\tlines" >"$RESULTS"
 
-run_kcat() {
-    local run=$1 base
-    base=$(end_offsets bench.kcat 4)
-    /usr/bin/time -o "$WORK/kcat-$run.time" -f '%e %U %S %M' kcat -P -b "$B" -t bench.kcat -k $HOST -l "$FILE" 2>/dev/null
-    local n; n=$(end_offsets bench.kcat 4)
-    read -r wall user sys rss <"$WORK/kcat-$run.time"
-    echo -e "kcat\t$run\t$wall\t$wall\t$(awk -v u="$user" -v s="$sys" 'BEGIN{printf "%.2f", u+s}')\t$(awk -v r="$rss" 'BEGIN{printf "%.1f", r/1024}')\t$((n - base))" >>"$RESULTS"
+run_kcat() { # run [json]
+    local run=$1 name=kcat topic=bench.kcat file=$FILE base
+    if [[ ${2:-} == json ]]; then name=kcat-json; topic=bench.kcat.json; file=$JSONFILE; fi
+    base=$(end_offsets $topic 4)
+    /usr/bin/time -o "$WORK/$name-$run.time" -f '%e %U %S %M' kcat -P -b "$B" -t $topic -k $HOST -l "$file" 2>/dev/null
+    local n; n=$(end_offsets $topic 4)
+    read -r wall user sys rss <"$WORK/$name-$run.time"
+    echo -e "$name\t$run\t$wall\t$wall\t$(awk -v u="$user" -v s="$sys" 'BEGIN{printf "%.2f", u+s}')\t$(awk -v r="$rss" 'BEGIN{printf "%.1f", r/1024}')\t$((n - base))" >>"$RESULTS"
 }
 
 agent_toml() { # dir, filters(0/1), path glob
@@ -259,7 +281,7 @@ EOF
 
 echo "broker $B; $LINES lines, $SIZE bytes; RUNS=$RUNS; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 for run in $(seq 1 "$RUNS"); do
-    echo "run $run: kcat"; run_kcat "$run"
+    echo "run $run: kcat"; run_kcat "$run"; run_kcat "$run" json
     echo "run $run: agent"; run_agent "$run" 0
     echo "run $run: agent+3f"; run_agent "$run" 1
     if [[ ${SKIP_RSYSLOG:-0} != 1 ]]; then echo "run $run: rsyslog"; run_rsyslog "$run"; fi
@@ -279,7 +301,7 @@ rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
 lines = int(sys.argv[2])
 by = {}
 for r in rows: by.setdefault(r["variant"], []).append(r)
-med = lambda v, k: statistics.median(float(r[k]) for r in by[v])
+med = lambda v, k: statistics.median(float(r[k]) for r in by[v]) if v in by else float("nan")
 print(f"{'median':<10} {'lines/s':>10} {'wall s':>7} {'ship s':>7} {'CPU s':>6} {'RSS MiB':>8}  all delivered")
 for v in by:
     ok = all(int(r["lines"]) == lines for r in by[v])
@@ -288,9 +310,13 @@ def ratio(a, b, k="wall_s"):
     return med(b, k) / med(a, k) if a in by and b in by else float("nan")
 print()
 print(f"agent / kcat throughput            {ratio('agent', 'kcat'):.3f}   (goal >= 0.8)")
+print(f"agent / kcat-json throughput       {ratio('agent', 'kcat-json'):.3f}   (the same bytes on the wire)")
+print(f"CPU per line: kcat {med('kcat', 'cpu_s'):.2f} us, kcat-json {med('kcat-json', 'cpu_s'):.2f} us, agent {med('agent', 'cpu_s'):.2f} us, agent+3f {med('agent+3f', 'cpu_s'):.2f} us, rsyslog {med('rsyslog', 'cpu_s'):.2f} us (x 1M lines = CPU s)")
+print(f"CPU ratio agent / kcat             {med('agent', 'cpu_s') / med('kcat', 'cpu_s'):.2f}   agent / kcat-json {med('agent', 'cpu_s') / med('kcat-json', 'cpu_s'):.2f}   rsyslog / agent+3f {med('rsyslog', 'cpu_s') / med('agent+3f', 'cpu_s'):.2f}")
 print(f"agent+3f / rsyslog throughput      {ratio('agent+3f', 'rsyslog'):.3f}   (goal >= 2)")
 print(f"agent+3f / agent throughput        {ratio('agent+3f', 'agent'):.3f}")
 print(f"rotate-1s / steady throughput      {ratio('rotate-1s', 'steady'):.3f}   (writer at a fixed rate: 1.0 = rotation costs nothing)")
+print(f"rotate-1s / steady CPU             {med('rotate-1s', 'cpu_s') / med('steady', 'cpu_s'):.3f}")
 print(f"peak RSS agent / agent+3f          {med('agent', 'rss_mib'):.0f} / {med('agent+3f', 'rss_mib'):.0f} MiB (goal <= 100 MB)")
 EOF
 } | tee "$REPORT"
