@@ -3,7 +3,7 @@
 # side by side in the same run, against the same `pipeline broker`:
 #   kcat      kcat -P -l (the raw producer: each line as it is, close to the client-side limit)
 #   kcat-json kcat -P -l on the same lines already wrapped in a JSON envelope shaped like the agent's
-#             (~370 B): what the Kafka client alone costs for the bytes the agent really ships
+#             (~400 B): what the Kafka client alone costs for the bytes the agent really ships
 #   agent     pipeline agent, no filters
 #   agent+3f  pipeline agent with a 3-filter chain (dissect, redact, add_fields)
 #   rsyslog   rsyslog imfile (inotify) -> omkafka (Debian rsyslog-kafka), tuned as in test-peers.md
