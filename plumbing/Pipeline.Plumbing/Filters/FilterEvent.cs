@@ -41,12 +41,12 @@ public sealed class FilterEvent : IFieldSource
 
     /// <summary>The string at <paramref name="path"/>, or null when it is missing or not a string.</summary>
     public string? GetString(string path)
-        => Find(path.Split('.')) is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
+        => Find(Segments(path)) is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
 
     /// <summary>Sets <paramref name="path"/>, creating the objects on the way (<c>labels.team</c>).</summary>
     public void Set(string path, JsonNode? value)
     {
-        var segments = path.Split('.');
+        var segments = Segments(path);
         JsonObject current = Root;
         for (int i = 0; i < segments.Length - 1; i++)
         {
@@ -63,21 +63,35 @@ public sealed class FilterEvent : IFieldSource
     /// <summary>Removes <paramref name="path"/> and returns what was there.</summary>
     public JsonNode? Remove(string path)
     {
-        var segments = path.Split('.');
-        var parent = segments.Length == 1 ? Root : Find(segments[..^1]) as JsonObject;
+        var segments = Segments(path);
+        var parent = segments.Length == 1 ? Root : Find(segments, segments.Length - 1) as JsonObject;
         if (parent is null || !parent.TryGetPropertyValue(segments[^1], out var value)) return null;
         parent.Remove(segments[^1]);
         return value;
     }
 
-    private JsonNode? Find(string[] segments)
+    private JsonNode? Find(string[] segments) => Find(segments, segments.Length);
+
+    private JsonNode? Find(string[] segments, int count)
     {
         JsonNode? current = Root;
-        foreach (var segment in segments)
+        for (int i = 0; i < count; i++)
         {
-            if (current is not JsonObject o || !o.TryGetPropertyValue(segment, out current)) return null;
+            if (current is not JsonObject o || !o.TryGetPropertyValue(segments[i], out current)) return null;
         }
         return current;
+    }
+
+    // Paths come from config and are used for every event: each is split once. Bounded, in case a
+    // plugin builds paths per event.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string[]> SplitPaths = new(StringComparer.Ordinal);
+
+    private static string[] Segments(string path)
+    {
+        if (SplitPaths.TryGetValue(path, out var segments)) return segments;
+        segments = path.Split('.');
+        if (SplitPaths.Count < 4096) SplitPaths.TryAdd(path, segments);
+        return segments;
     }
 
     private bool Exists(string[] segments)

@@ -14,28 +14,57 @@ namespace Pipeline.Producers.Logs;
 /// </summary>
 public sealed class LogEventEncoder
 {
+    // Relaxed escaping: the events go to Kafka and Elasticsearch, never into HTML, so '+', '<', '&' and
+    // non-ASCII text stay as they are (valid JSON, smaller, and no escaping work on most lines).
+    private static readonly JsonWriterOptions WriterOptions = new()
+    {
+        // The shape is fixed by this class; validation costs on every property.
+        SkipValidation = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
     private readonly ArrayBufferWriter<byte> _buffer = new(4096);
     private readonly Utf8JsonWriter _writer;
     private readonly string _host;
     private readonly JsonEncodedText _hostEncoded;
-    private readonly IReadOnlyDictionary<string, string> _labels;
-    private readonly IReadOnlyList<string> _tags;
+    private readonly (JsonEncodedText Key, JsonEncodedText Value)[] _labels;
+    private readonly JsonEncodedText[] _tags;
     private readonly bool _json;
+
+    // What stays the same from one line to the next is prepared once: the file's path as JSON, the id
+    // hash's prefix (host and file identity), and the formatted time of the current millisecond.
+    private readonly System.IO.Hashing.XxHash128 _idHash = new();
+    private string? _lastPath;
+    private JsonEncodedText _pathEncoded;
+    private string? _lastIdentity;
+    private byte[] _idPrefix = [];
+    private long _lastMillis = long.MinValue;
+    private readonly byte[] _timestamp = new byte[40];
+    private int _timestampLength;
 
     /// <param name="json">Parse each line as a JSON object into the event's <c>json</c> field (<c>json = true</c>).</param>
     public LogEventEncoder(string host, IReadOnlyDictionary<string, string> labels, IReadOnlyList<string> tags, bool json = false)
     {
         _host = host;
         _json = json;
-        _hostEncoded = JsonEncodedText.Encode(host);
-        _labels = labels;
-        _tags = tags;
-        // Skip validation: the shape is fixed by this class, and validation costs on every property.
-        _writer = new Utf8JsonWriter(_buffer, new JsonWriterOptions { SkipValidation = true });
+        _hostEncoded = JsonEncodedText.Encode(host, WriterOptions.Encoder);
+        _labels = new (JsonEncodedText, JsonEncodedText)[labels.Count];
+        int i = 0;
+        foreach (var (key, value) in labels) _labels[i++] = (JsonEncodedText.Encode(key, WriterOptions.Encoder), JsonEncodedText.Encode(value, WriterOptions.Encoder));
+        _tags = new JsonEncodedText[tags.Count];
+        for (i = 0; i < tags.Count; i++) _tags[i] = JsonEncodedText.Encode(tags[i], WriterOptions.Encoder);
+        _writer = new Utf8JsonWriter(_buffer, WriterOptions);
     }
 
-    /// <summary>Encodes one line. <paramref name="line"/> must be valid UTF-8 (see <see cref="Sanitize"/>).</summary>
+    /// <summary>Encodes one line into a new array. <paramref name="line"/> must be valid UTF-8 (see <see cref="Sanitize"/>).</summary>
     public byte[] Encode(ReadOnlySpan<byte> line, long offset, string path, string fileIdentity, DateTimeOffset timestamp, LineFlags flags)
+        => EncodeInPlace(line, offset, path, fileIdentity, timestamp, flags).ToArray();
+
+    /// <summary>
+    /// Encodes one line into this encoder's buffer: the span is valid until the next call. The hot path
+    /// copies it only once, into the record handed to Kafka.
+    /// </summary>
+    public ReadOnlySpan<byte> EncodeInPlace(ReadOnlySpan<byte> line, long offset, string path, string fileIdentity, DateTimeOffset timestamp, LineFlags flags)
     {
         bool parsed = false;
         if (_json)
@@ -47,12 +76,13 @@ public sealed class LogEventEncoder
         _writer.Reset(_buffer);
         var w = _writer;
         w.WriteStartObject();
-        w.WriteString("@timestamp"u8, timestamp);
+        w.WritePropertyName("@timestamp"u8);
+        w.WriteRawValue(FormattedTime(timestamp), skipInputValidation: true);
         w.WriteStartObject("event"u8);
         w.WriteString("kind"u8, "event"u8);
         w.WriteString("dataset"u8, "ops.logs"u8);
         Span<byte> id = stackalloc byte[32];
-        EventIds.WriteLogLineId(id, _host, fileIdentity, offset, line);
+        WriteId(id, fileIdentity, offset, line);
         w.WriteString("id"u8, id);
         w.WriteEndObject();
         w.WriteStartObject("host"u8);
@@ -60,7 +90,12 @@ public sealed class LogEventEncoder
         w.WriteEndObject();
         w.WriteStartObject("log"u8);
         w.WriteStartObject("file"u8);
-        w.WriteString("path"u8, path);
+        if (!ReferenceEquals(path, _lastPath))
+        {
+            _pathEncoded = JsonEncodedText.Encode(path, WriterOptions.Encoder);
+            _lastPath = path;
+        }
+        w.WriteString("path"u8, _pathEncoded);
         w.WriteEndObject();
         w.WriteNumber("offset"u8, offset);
         var level = LevelSniffer.Sniff(line);
@@ -82,13 +117,13 @@ public sealed class LogEventEncoder
             w.WritePropertyName("json"u8);
             w.WriteRawValue(line, skipInputValidation: true);
         }
-        if (_tags.Count > 0)
+        if (_tags.Length > 0)
         {
             w.WriteStartArray("tags"u8);
-            for (int i = 0; i < _tags.Count; i++) w.WriteStringValue(_tags[i]);
+            foreach (var tag in _tags) w.WriteStringValue(tag);
             w.WriteEndArray();
         }
-        if (_labels.Count > 0)
+        if (_labels.Length > 0)
         {
             w.WriteStartObject("labels"u8);
             foreach (var (key, value) in _labels) w.WriteString(key, value);
@@ -96,7 +131,54 @@ public sealed class LogEventEncoder
         }
         w.WriteEndObject();
         w.Flush();
-        return _buffer.WrittenSpan.ToArray();
+        return _buffer.WrittenSpan;
+    }
+
+    /// <summary>
+    /// <see cref="EventIds.ForLogLine"/>, without its per-line allocations: the same bytes are hashed
+    /// (length-prefixed host and identity, offset, line), the prefix prepared once per file. Tests hold
+    /// the two equal.
+    /// </summary>
+    private void WriteId(Span<byte> destination, string fileIdentity, long offset, ReadOnlySpan<byte> line)
+    {
+        if (!ReferenceEquals(fileIdentity, _lastIdentity))
+        {
+            _idPrefix = [.. LengthPrefixed(_host), .. LengthPrefixed(fileIdentity)];
+            _lastIdentity = fileIdentity;
+        }
+        _idHash.Reset();
+        _idHash.Append(_idPrefix);
+        Span<byte> offsetBytes = stackalloc byte[8];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(offsetBytes, offset);
+        _idHash.Append(offsetBytes);
+        _idHash.Append(line);
+        Span<byte> digest = stackalloc byte[16];
+        _idHash.GetCurrentHash(digest);
+        Convert.TryToHexStringLower(digest, destination, out _);
+    }
+
+    private static byte[] LengthPrefixed(string value)
+    {
+        var bytes = new byte[4 + Encoding.UTF8.GetByteCount(value)];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(bytes, value.Length);
+        Encoding.UTF8.GetBytes(value, bytes.AsSpan(4));
+        return bytes;
+    }
+
+    /// <summary>The time as a quoted JSON string, to the millisecond, formatted once per millisecond.</summary>
+    private ReadOnlySpan<byte> FormattedTime(DateTimeOffset timestamp)
+    {
+        long millis = timestamp.UtcTicks / TimeSpan.TicksPerMillisecond;
+        if (millis != _lastMillis)
+        {
+            var truncated = new DateTimeOffset(millis * TimeSpan.TicksPerMillisecond, TimeSpan.Zero);
+            _timestamp[0] = (byte)'"';
+            truncated.TryFormat(_timestamp.AsSpan(1), out int n, "yyyy-MM-dd'T'HH:mm:ss.fffzzz", System.Globalization.CultureInfo.InvariantCulture);
+            _timestamp[n + 1] = (byte)'"';
+            _timestampLength = n + 2;
+            _lastMillis = millis;
+        }
+        return _timestamp.AsSpan(0, _timestampLength);
     }
 
     /// <summary>True when <paramref name="line"/> is exactly one JSON object (whitespace around it allowed).</summary>

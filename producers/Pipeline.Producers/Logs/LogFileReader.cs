@@ -35,7 +35,7 @@ internal sealed class LogFileReader : IDisposable
     // Dead letters go to another topic (another partition), so their reports interleave with the log
     // records' in any order; each kind is in order by itself. A report that arrives before the entries
     // ahead of it were answered waits in its kind's queue, so an entry is always settled by its own report.
-    private readonly ConcurrentQueue<(long End, int Generation, bool DeadLetter)> _inFlight = new();
+    private readonly ConcurrentQueue<(long End, int Generation, bool DeadLetter, int Size)> _inFlight = new();
     private readonly Queue<bool> _earlyLogReports = new();
     private readonly Queue<bool> _earlyDeadLetterReports = new();
     private readonly Lock _reports = new();
@@ -106,9 +106,13 @@ internal sealed class LogFileReader : IDisposable
 
     public int InFlight => _inFlight.Count;
 
-    /// <summary>Called on the producer's delivery thread, in production order (per kind: log record or dead letter).</summary>
-    public void OnDelivered(bool success, bool deadLetter = false)
+    /// <summary>
+    /// Called on the producer's delivery thread, in production order (per kind: log record or dead letter).
+    /// Returns the bytes of the records now settled, for the tailer's in-flight budget.
+    /// </summary>
+    public long OnDelivered(bool success, bool deadLetter = false)
     {
+        long freed = 0;
         lock (_reports)
         {
             (deadLetter ? _earlyDeadLetterReports : _earlyLogReports).Enqueue(success);
@@ -123,16 +127,18 @@ internal sealed class LogFileReader : IDisposable
                     if (!ok) Volatile.Write(ref _failed, 1);
                     else if (Volatile.Read(ref _failed) == 0) Interlocked.Exchange(ref _acked, entry.End);
                 }
+                freed += entry.Size;
                 _inFlight.TryDequeue(out _);
             }
         }
+        return freed;
     }
 
-    /// <summary>Records a line (or its dead letter) as sent; <paramref name="ackOffset"/> becomes acknowledged once its report arrives.</summary>
-    public void TrackProduced(long ackOffset, bool deadLetter = false)
+    /// <summary>Records a line (or its dead letter) of <paramref name="size"/> bytes as sent; <paramref name="ackOffset"/> becomes acknowledged once its report arrives.</summary>
+    public void TrackProduced(long ackOffset, bool deadLetter = false, int size = 0)
     {
         _readThrough = ackOffset;
-        _inFlight.Enqueue((ackOffset, Volatile.Read(ref _generation), deadLetter));
+        _inFlight.Enqueue((ackOffset, Volatile.Read(ref _generation), deadLetter, size));
     }
 
     /// <summary>True once a delivery failed: the tailer rewinds to <see cref="AckedOffset"/> and sends again.</summary>

@@ -54,6 +54,14 @@ public sealed class LogTailer : BackgroundService, ILineSink, IConfigReloadable
     private long _maxInFlightBytes;
     private long _inFlightBytes;
     private long _linesDelivered;
+    private long _logLinesAcked;
+    private long _linesReadCount;
+    private long _linesReadPublished;
+    private long _linesAckedPublished;
+    private readonly Message<byte[], byte[]> _message;
+    private readonly byte[]?[] _recordArrays = new byte[]?[16 * 1024];
+    private readonly System.Buffers.ArrayBufferWriter<byte> _filteredBuffer = new(4096);
+    private readonly System.Text.Json.Utf8JsonWriter _filteredWriter;
     private int _readStart;
     private bool _paused;
     private bool _checkpointsDirty = true;
@@ -65,6 +73,11 @@ public sealed class LogTailer : BackgroundService, ILineSink, IConfigReloadable
         _logger = logger;
         _host = config.EffectiveHostName;
         _key = System.Text.Encoding.UTF8.GetBytes(_host);
+        _message = new Message<byte[], byte[]> { Key = _key };
+        _filteredWriter = new System.Text.Json.Utf8JsonWriter(_filteredBuffer, new System.Text.Json.JsonWriterOptions
+        {
+            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        });
         // librdkafka refuses a record larger than message.max.bytes (1,000,000 by default, less than the
         // default max_line_bytes once JSON-encoded); leave room for the key and the record's framing.
         _maxValueBytes = (kafka.Producer("logs").MessageMaxBytes ?? 1_000_000) - _key.Length - 512;
@@ -134,7 +147,11 @@ public sealed class LogTailer : BackgroundService, ILineSink, IConfigReloadable
 
     private void Loop(CancellationToken stop)
     {
-        _producer = new ProducerBuilder<byte[], byte[]>(_kafka.Producer("logs"))
+        var producerConfig = _kafka.Producer("logs");
+        // The handler needs only the outcome: without the other report fields the client skips three
+        // native calls and a headers object per record.
+        producerConfig.DeliveryReportFields = "none";
+        _producer = new ProducerBuilder<byte[], byte[]>(producerConfig)
             .SetErrorHandler((_, e) => _logger.LogWarning("kafka producer: {Reason} ({Code})", e.Reason, e.Code))
             .SetLogHandler(KafkaLog.To(_logger))
             .Build();
@@ -161,7 +178,7 @@ public sealed class LogTailer : BackgroundService, ILineSink, IConfigReloadable
                     notified = false;
                 }
                 int lines = ReadAll(now);
-                PipelineMetrics.LogInFlightBytes.Set(Interlocked.Read(ref _inFlightBytes));
+                PublishCounts();
                 if (now - lastCheckpoint >= CheckpointEvery)
                 {
                     bool refresh = now - lastSeenRefresh >= RefreshSeenEvery;
@@ -374,22 +391,22 @@ public sealed class LogTailer : BackgroundService, ILineSink, IConfigReloadable
         var input = _current!;
         var text = LogEventEncoder.Sanitize(line, ref flags);
         var now = DateTimeOffset.UtcNow;
-        var value = input.Encoder.Encode(text, offset, reader.Path, reader.IdentityText, now, flags);
+        var value = input.Encoder.EncodeInPlace(text, offset, reader.Path, reader.IdentityText, now, flags);
         while (value.Length > _maxValueBytes && text.Length > 0)
         {
             // Too big for Kafka once encoded (escaping can grow a line several times): cut the line further.
             int keep = (int)(text.Length * ((double)_maxValueBytes / value.Length) * 0.98);
             text = text[..LogEventEncoder.Utf8Prefix(text, keep)];
             flags |= LineFlags.Truncated;
-            value = input.Encoder.Encode(text, offset, reader.Path, reader.IdentityText, now, flags);
+            value = input.Encoder.EncodeInPlace(text, offset, reader.Path, reader.IdentityText, now, flags);
         }
         if ((flags & LineFlags.Truncated) != 0) PipelineMetrics.LogLinesFlagged.WithLabels("truncated").Inc();
         if ((flags & LineFlags.InvalidUtf8) != 0) PipelineMetrics.LogLinesFlagged.WithLabels("invalid_utf8").Inc();
-        _linesRead.Inc();
+        _linesReadCount++;
         var chain = input.Chain;
         if (!chain.IsEmpty)
         {
-            switch (Filter(chain, ref value, out var error))
+            switch (Filter(chain, value, out var filtered, out var error))
             {
                 case FilterOutcome.Drop:
                     // Nothing to send; the offset still advances, in order, once the lines before it are acknowledged.
@@ -401,34 +418,59 @@ public sealed class LogTailer : BackgroundService, ILineSink, IConfigReloadable
                     _deadLettered.Inc();
                     return;
             }
+            if (filtered is not null)
+            {
+                Produce(TopicCatalog.Logs.Name, reader, filtered, ackOffset, now, deadLetter: false);
+                return;
+            }
         }
-        Produce(TopicCatalog.Logs.Name, reader, value, ackOffset, now, deadLetter: false);
+        Produce(TopicCatalog.Logs.Name, reader, RecordArray(value), ackOffset, now, deadLetter: false);
     }
 
-    private FilterOutcome Filter(FilterChain chain, ref byte[] value, out string? error)
+    /// <summary>
+    /// <paramref name="value"/> in an array of exactly its length, as the Kafka client takes it. librdkafka
+    /// copies a record when it is produced (MSG_F_COPY), so the array is free again as soon as Produce
+    /// returns: one array per length is kept and reused, instead of a new one per line.
+    /// </summary>
+    private byte[] RecordArray(ReadOnlySpan<byte> value)
     {
+        var array = value.Length < _recordArrays.Length ? _recordArrays[value.Length] ??= new byte[value.Length] : new byte[value.Length];
+        value.CopyTo(array);
+        return array;
+    }
+
+    /// <summary>Runs the chain; <paramref name="filtered"/> is the changed event, or null to send the original.</summary>
+    private FilterOutcome Filter(FilterChain chain, ReadOnlySpan<byte> value, out byte[]? filtered, out string? error)
+    {
+        filtered = null;
         var e = FilterEvent.Parse(value);
         var outcome = chain.Run(e, out error, out bool failed);
         // A filter threw and its on_error is "pass": send the event unfiltered, not half-changed.
         if (outcome != FilterOutcome.Keep || failed) return outcome;
-        var filtered = e.ToUtf8();
+        // Written into a reused buffer, then copied into the record array: no array per event for the JSON text.
+        _filteredBuffer.ResetWrittenCount();
+        _filteredWriter.Reset(_filteredBuffer);
+        e.Root.WriteTo(_filteredWriter);
+        _filteredWriter.Flush();
         // A filter that grew the event past what Kafka takes would make it fail forever: send it unfiltered.
-        if (filtered.Length <= _maxValueBytes) value = filtered;
-        else _logger.LogWarning("filters grew an event to {Size} bytes, more than Kafka takes; sending it unfiltered", filtered.Length);
+        if (_filteredBuffer.WrittenCount <= _maxValueBytes) filtered = RecordArray(_filteredBuffer.WrittenSpan);
+        else _logger.LogWarning("filters grew an event to {Size} bytes, more than Kafka takes; sending it unfiltered", _filteredBuffer.WrittenCount);
         return FilterOutcome.Keep;
     }
 
     private void Produce(string topic, LogFileReader reader, byte[] value, long ackOffset, DateTimeOffset now, bool deadLetter)
     {
-        var message = new Message<byte[], byte[]> { Key = _key, Value = value, Timestamp = new Timestamp(now) };
+        // One message object, reused: the client reads it during Produce and keeps only the key and value.
+        _message.Value = value;
+        _message.Timestamp = new Timestamp(now);
         var handler = deadLetter ? reader.DeadLetterHandler ??= MakeHandler(reader, true) : reader.DeliveryHandler ??= MakeHandler(reader, false);
-        reader.TrackProduced(ackOffset, deadLetter);
+        reader.TrackProduced(ackOffset, deadLetter, value.Length);
         Interlocked.Add(ref _inFlightBytes, value.Length);
         while (true)
         {
             try
             {
-                _producer!.Produce(topic, message, handler);
+                _producer!.Produce(topic, _message, handler);
                 return;
             }
             catch (ProduceException<byte[], byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
@@ -440,9 +482,8 @@ public sealed class LogTailer : BackgroundService, ILineSink, IConfigReloadable
             {
                 // Refused before it was queued: count it as a failed delivery, so the line is read and sent again.
                 _logger.LogError("cannot send a line of {Path} to {Topic}: {Error}", reader.Path, topic, e.Error.Reason);
-                Interlocked.Add(ref _inFlightBytes, -value.Length);
                 _deliveryErrors.Inc();
-                reader.OnDelivered(false, deadLetter);
+                Interlocked.Add(ref _inFlightBytes, -reader.OnDelivered(false, deadLetter));
                 return;
             }
         }
@@ -450,12 +491,11 @@ public sealed class LogTailer : BackgroundService, ILineSink, IConfigReloadable
 
     private Action<DeliveryReport<byte[], byte[]>> MakeHandler(LogFileReader reader, bool deadLetter) => report =>
     {
-        long left = Interlocked.Add(ref _inFlightBytes, -(report.Message.Value?.Length ?? 0));
         bool ok = report.Error.Code == ErrorCode.NoError;
-        reader.OnDelivered(ok, deadLetter);
+        long left = Interlocked.Add(ref _inFlightBytes, -reader.OnDelivered(ok, deadLetter));
         if (ok)
         {
-            if (!deadLetter) _linesAcked.Inc();
+            if (!deadLetter) Interlocked.Increment(ref _logLinesAcked);
             Interlocked.Increment(ref _linesDelivered);
         }
         else
@@ -465,6 +505,17 @@ public sealed class LogTailer : BackgroundService, ILineSink, IConfigReloadable
         // Wake a paused tailer once half the budget is free, not at every ack.
         if (Volatile.Read(ref _paused) && left <= Interlocked.Read(ref _maxInFlightBytes) / 2) _wake.Set();
     };
+
+    /// <summary>Counted per line in plain fields; published to Prometheus once per pass, not once per line.</summary>
+    private void PublishCounts()
+    {
+        // Deltas, not totals: the counters are per process, and tests run several tailers in one.
+        long read = _linesReadCount, acked = Interlocked.Read(ref _logLinesAcked);
+        if (read > _linesReadPublished) _linesRead.Inc(read - _linesReadPublished);
+        if (acked > _linesAckedPublished) _linesAcked.Inc(acked - _linesAckedPublished);
+        (_linesReadPublished, _linesAckedPublished) = (read, acked);
+        PipelineMetrics.LogInFlightBytes.Set(Interlocked.Read(ref _inFlightBytes));
+    }
 
     private void SaveCheckpoints(bool refreshSeen)
     {
@@ -502,6 +553,7 @@ public sealed class LogTailer : BackgroundService, ILineSink, IConfigReloadable
         _watcher.Dispose();
         if (_producer is null) return;
         int remaining = _producer.Flush(TimeSpan.FromSeconds(30));
+        PublishCounts();
         if (remaining > 0) _logger.LogWarning("{Count} log lines were not acknowledged by Kafka before shutdown; they will be re-read on the next start", remaining);
         foreach (var reader in _readers.Values) Record(reader);
         _checkpoints.Prune(DateTimeOffset.UtcNow, ForgetAfter);

@@ -192,6 +192,19 @@ public class LogTailerDeliveryTests
         AssertExactlyOnce(h.Received, old.Length + 3, byIdentity: true);
     }
 
+    [Fact]
+    public async Task ATailerThatCannotRunSaysSoAtCriticalLevel()
+    {
+        await using var h = new TailerHarness("tail-critical-host");
+        // The Kafka client refuses a property it does not know when the tailer builds its producer.
+        h.Config.Kafka.Properties["no.such.property"] = "1";
+        await h.StartTailerAsync();
+        await Eventually.True(() => h.Tailer!.ExecuteTask!.IsFaulted, TimeSpan.FromSeconds(10), "the tailer's task failed");
+        var critical = Assert.Single(h.LogMessages, m => m.StartsWith("Critical:", StringComparison.Ordinal));
+        Assert.Contains("the log tailer stopped on an unexpected error", critical);
+        Assert.Contains("no.such.property", critical);
+    }
+
     /// <summary>Every line exactly once by (file, offset); a file's identity tells old from new content after a truncation.</summary>
     internal static void AssertExactlyOnce(IReadOnlyList<Received> received, int expected, bool byIdentity = false)
     {
