@@ -11,6 +11,7 @@ using Pipeline.Tests.Producers.Probes;
 namespace Pipeline.Tests.Kubernetes;
 
 /// <summary>The agent's NodeConditions on its own node, through the official client and the tests' API server.</summary>
+[Collection(Pipeline.Tests.Producers.Probes.ProbeTimingCollection.Name)]
 public sealed class NodeConditionReporterTests : IAsyncLifetime
 {
     private static readonly DateTime AnHourAgo = WholeSeconds(DateTime.UtcNow.AddHours(-1));

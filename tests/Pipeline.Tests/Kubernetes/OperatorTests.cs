@@ -10,6 +10,7 @@ using Pipeline.Testing.Kubernetes;
 namespace Pipeline.Tests.Kubernetes;
 
 /// <summary>The operator against the tests' own API server, through the official client.</summary>
+[Collection(Pipeline.Tests.Producers.Probes.ProbeTimingCollection.Name)]
 public sealed class OperatorTests : IAsyncLifetime
 {
     private const string Ns = "pipeline-system";

@@ -3,6 +3,7 @@ using Pipeline.Testing;
 
 namespace Pipeline.Tests.Producers.Probes;
 
+[Collection(Pipeline.Tests.Producers.Probes.ProbeTimingCollection.Name)]
 public sealed class DiskProbeTests
 {
     [Fact]

@@ -4,6 +4,7 @@ using Pipeline.Testing;
 namespace Pipeline.Tests.Producers.Probes;
 
 /// <summary>memory, load, file, process and kmsg, against files the tests write and this machine's own /proc.</summary>
+[Collection(Pipeline.Tests.Producers.Probes.ProbeTimingCollection.Name)]
 public sealed class HostProbeTests : IDisposable
 {
     private readonly TempDirectory _dir = new("pipeline-host-probes");

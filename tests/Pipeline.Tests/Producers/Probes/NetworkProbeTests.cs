@@ -6,6 +6,7 @@ using Pipeline.Testing;
 namespace Pipeline.Tests.Producers.Probes;
 
 /// <summary>http, tcp and dns probes against real targets on loopback; each failure comes back with its own reason.</summary>
+[Collection(Pipeline.Tests.Producers.Probes.ProbeTimingCollection.Name)]
 public sealed class NetworkProbeTests : IAsyncLifetime
 {
     private ProbeTargetServer _server = null!;

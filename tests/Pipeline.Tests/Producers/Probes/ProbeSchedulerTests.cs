@@ -4,7 +4,10 @@ using Pipeline.Producers.Probes;
 
 namespace Pipeline.Tests.Producers.Probes;
 
-/// <summary>The scheduler waits on real time; its tests run apart from each other so two cores' worth of load does not skew them.</summary>
+/// <summary>
+/// Probe and Kubernetes tests that wait on real time or start servers and processes run here, apart from
+/// everything else: on two cores they would skew each other's timing, and the processors' tests' timing.
+/// </summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class ProbeTimingCollection
 {
