@@ -27,7 +27,10 @@ public sealed class ProcessConfig
     /// <summary>With <c>sample = "top"</c>: <c>"cpu"</c> (default) or <c>"memory"</c>.</summary>
     public string TopBy { get; set; } = "cpu";
 
-    /// <summary>Only processes matching this filter are sampled, e.g. <c>user != "root" and rss &gt; 100MiB</c>. Default: every process.</summary>
+    /// <summary>
+    /// Only processes matching this filter are sampled and get start/exit events, e.g.
+    /// <c>user != "root" and rss &gt; 100MiB</c>. OOM kills are always published. Default: every process.
+    /// </summary>
     public string Where { get; set; } = "true";
 
     /// <summary><c>pipeline ps</c> highlights processes using more than this percent of one core. Default 50.</summary>

@@ -6,51 +6,6 @@ using Pipeline.Plumbing.Telemetry;
 namespace Pipeline.Producers.Process;
 
 /// <summary>
-/// What the collector reads besides <c>/proc/PID/stat</c> (pid, parent, name, state, CPU, memory, start),
-/// which it always reads. Each part costs a file per process; <c>pipeline ps</c> reads only what it
-/// shows or filters on, the agent reads everything.
-/// </summary>
-[Flags]
-public enum ProcessDetail
-{
-    None = 0,
-    /// <summary>User (<c>status</c>) and command line (<c>cmdline</c>).</summary>
-    Identity = 1,
-    /// <summary>The executable (<c>exe</c> link).</summary>
-    Executable = 2,
-    /// <summary>Cgroup, container, pod and systemd unit (<c>cgroup</c>), and the label rules.</summary>
-    Cgroup = 4,
-    /// <summary>Bytes read and written (<c>io</c>).</summary>
-    Io = 8,
-    /// <summary>Open file descriptors (<c>fd</c>).</summary>
-    Fds = 16,
-    All = Identity | Executable | Cgroup | Io | Fds,
-}
-
-/// <summary>Machine-wide numbers read with every sample.</summary>
-public sealed record HostTotals(int Cpus, long MemoryTotalBytes, long MemoryAvailableBytes, DateTimeOffset BootTime, double UptimeSeconds, double Load1, double Load5, double Load15);
-
-/// <summary>The result of one <see cref="ProcessCollector.Sample"/>: valid until the next call on the same collector.</summary>
-public sealed class ProcessSnapshot
-{
-    public DateTimeOffset Time { get; internal set; }
-    public HostTotals Host { get; internal set; } = new(1, 0, 0, DateTimeOffset.UnixEpoch, 0, 0, 0, 0);
-    public List<ProcessRecord> Processes { get; } = [];
-
-    /// <summary>Processes first seen by this call (empty on a collector's first call: those were already running).</summary>
-    public List<ProcessRecord> Started { get; } = [];
-
-    /// <summary>Processes gone since the previous call, with their last known values.</summary>
-    public List<ProcessRecord> Exited { get; } = [];
-
-    /// <summary>Processes skipped because they exited while being read.</summary>
-    public int Races { get; internal set; }
-
-    /// <summary>Processes skipped because their <c>stat</c> was not readable (hidepid).</summary>
-    public int Hidden { get; internal set; }
-}
-
-/// <summary>
 /// Reads the process table straight from <c>/proc</c>, shared by <c>pipeline ps</c> and the agent's
 /// sampler. Each process is known by pid AND start time, so CPU deltas never mix a dead process with
 /// the new one that got its pid. Races with exiting processes are normal and only counted.
