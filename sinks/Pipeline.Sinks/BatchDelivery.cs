@@ -61,6 +61,7 @@ public sealed class BatchDelivery(IBatchWriter writer, IProducer<byte[], byte[]>
                 logger.LogWarning("{Sink}: {Count} of {Total} records failed ({Error}); retrying only those in {Delay:0.0}s (attempt {Attempt}). Consumption is paused: lag grows in Kafka, not in memory",
                     writer.Name, retry.Count, batch.Count, lastError, delay.TotalSeconds, attempt);
             await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            StageProgress.Beat(StageProgress.EventSink); // waiting out a backend outage is progress, not a hang
             pending = retry;
         }
     }

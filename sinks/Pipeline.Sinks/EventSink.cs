@@ -72,6 +72,7 @@ public sealed class EventSink : BackgroundService
         {
             while (!stop.IsCancellationRequested)
             {
+                StageProgress.Beat(StageProgress.EventSink);
                 var flushAt = DateTime.UtcNow + linger;
                 while (batch.Count < _config.Sinks.BatchSize && DateTime.UtcNow < flushAt)
                 {

@@ -23,14 +23,24 @@ internal static class RunCommand
 
 internal static class AgentCommand
 {
-    public static Command Create() => StageCommandBuilder.Create("agent", Stages.Producers, """
-        Run the edge producers only (log tailer), publishing to kafka.bootstrap.
-        With kafka.bootstrap = "embedded" it connects to the broker a `pipeline broker` or `pipeline run`
-        with the same data_dir started (address read from <data_dir>/bootstrap).
+    public static Command Create()
+    {
+        var once = new Option<bool>("--once")
+        {
+            Description = "Ship what the files hold now (from the saved offsets, or per start_at), wait for Kafka's acknowledgements, save the offsets and exit.",
+        };
+        return StageCommandBuilder.Create("agent", Stages.Producers, """
+            Run the edge producers only (log tailer), publishing to kafka.bootstrap.
+            With kafka.bootstrap = "embedded" it connects to the broker a `pipeline broker` or `pipeline run`
+            with the same data_dir started (address read from <data_dir>/bootstrap).
+            Under systemd (deploy/systemd/pipeline-agent.service) it reports ready once Kafka answers and the
+            inputs are open, and feeds the watchdog only while the tailer's loop turns.
 
-        Examples:
-          pipeline agent --config /etc/pipeline/agent.toml
-        """);
+            Examples:
+              pipeline agent --config /etc/pipeline/agent.toml
+              pipeline agent --config /etc/pipeline/agent.toml --once     # catch up, then exit (cron, tests)
+            """, once);
+    }
 }
 
 internal static class ProcessCommand
@@ -70,15 +80,16 @@ internal static class BrokerCommand
 
 internal static class StageCommandBuilder
 {
-    public static Command Create(string name, Stages stages, string description)
+    public static Command Create(string name, Stages stages, string description, Option<bool>? once = null)
     {
         var config = CommonOptions.Config();
         var command = new Command(name, description) { config };
+        if (once is not null) command.Options.Add(once);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var loaded = CommonOptions.Load(parse.GetValue(config));
             if (loaded is null) return CommonOptions.ExitConfigError;
-            return await StageHost.RunAsync(loaded, stages, cancellationToken).ConfigureAwait(false);
+            return await StageHost.RunAsync(loaded, stages, cancellationToken, once is not null && parse.GetValue(once)).ConfigureAwait(false);
         });
         return command;
     }

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
 using Pipeline.Plumbing.Config;
 using Pipeline.Plumbing.Kafka;
@@ -29,7 +30,8 @@ internal enum Stages
 /// </summary>
 internal static class StageHost
 {
-    public static async Task<int> RunAsync(LoadedConfig loaded, Stages stages, CancellationToken cancellationToken)
+    /// <param name="once">Ship what the inputs hold now, then stop (producers only): <c>pipeline agent --once</c>.</param>
+    public static async Task<int> RunAsync(LoadedConfig loaded, Stages stages, CancellationToken cancellationToken, bool once = false)
     {
         var config = loaded.Config;
         using var loggerFactory = LoggerFactory.Create(b => ConsoleLogging.Configure(b));
@@ -70,12 +72,15 @@ internal static class StageHost
             if (stages != Stages.Broker)
             {
                 logger.LogInformation("connecting to Kafka at {Bootstrap}", kafka.Bootstrap);
+                // Under systemd, `systemctl status` shows why the unit is not ready yet.
+                if (SystemdHelpers.IsSystemdService()) new SystemdNotifier().Notify(new ServiceState($"STATUS=waiting for Kafka at {kafka.Bootstrap}"));
                 await KafkaReadiness.WaitUntilReachableAsync(kafka, logger, stop.Token).ConfigureAwait(false);
                 await KafkaReadiness.EnsureTopicsAsync(kafka, logger).ConfigureAwait(false);
             }
             using var host = Build(config, kafka, broker, stages);
             var services = host.Services.GetServices<IHostedService>().ToList();
             await host.StartAsync(stop.Token).ConfigureAwait(false);
+            if (once) _ = StopWhenCaughtUpAsync(host.Services.GetRequiredService<IHostApplicationLifetime>(), logger);
             await host.WaitForShutdownAsync(stop.Token).ConfigureAwait(false);
             return Failed(services, logger) ? Commands.CommonOptions.ExitFailure : 0;
         }
@@ -143,7 +148,32 @@ internal static class StageHost
         }
         if (stages.HasFlag(Stages.Processors)) builder.Services.AddHostedService<StreamProcessorService>();
         if (stages.HasFlag(Stages.Producers)) builder.Services.AddHostedService<LogTailer>();
+
+        // Last, so the host (and with it systemd's READY=1) counts as started only once each stage's loop has turned.
+        var started = new List<string>();
+        if (stages.HasFlag(Stages.Producers)) started.Add(StageProgress.LogTailer);
+        if (stages.HasFlag(Stages.Sinks)) started.Add(StageProgress.EventSink);
+        builder.Services.AddHostedService(_ => new StagesStartedGate(started));
+        if (SystemdWatchdog.IntervalFromEnvironment() is { } watchdog)
+        {
+            builder.Services.AddHostedService(sp => new SystemdWatchdog(
+                sp.GetService<ISystemdNotifier>() ?? new SystemdNotifier(), watchdog, sp.GetRequiredService<ILogger<SystemdWatchdog>>()));
+        }
         return builder.Build();
+    }
+
+    private static async Task StopWhenCaughtUpAsync(IHostApplicationLifetime lifetime, ILogger logger)
+    {
+        try
+        {
+            await StageProgress.WaitUntilCaughtUpAsync(StageProgress.LogTailer, lifetime.ApplicationStopping).ConfigureAwait(false);
+            logger.LogInformation("--once: every input is read to its end; stopping once Kafka has acknowledged what was sent");
+            lifetime.StopApplication();
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped for another reason first.
+        }
     }
 
     private static bool Failed(List<IHostedService> services, ILogger logger)

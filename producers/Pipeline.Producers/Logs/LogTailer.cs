@@ -87,6 +87,7 @@ public sealed class LogTailer : BackgroundService, ILineSink
                     lastScan = now;
                 }
                 int lines = ReadAll();
+                StageProgress.Beat(StageProgress.LogTailer, caughtUp: lines == 0);
                 if (now - lastCheckpoint >= CheckpointEvery)
                 {
                     SaveCheckpoints();
