@@ -9,6 +9,7 @@ var root = new RootCommand("""
     Start here:
       pipeline run                       everything in one process, on an embedded Kafka broker
       pipeline config check my.toml      validate a config and print it with defaults filled in
+      pipeline doctor --config my.toml   check this host against it (files, Kafka, Elasticsearch)
     """)
 {
     RunCommand.Create(),
@@ -18,6 +19,7 @@ var root = new RootCommand("""
     BrokerCommand.Create(),
     ConfigCommand.Create(),
     VersionCommand.Create(),
+    DoctorCommand.Create(),
 };
 
 // The host handles SIGINT/SIGTERM itself and may need longer than System.CommandLine's 2 s to drain.

@@ -157,7 +157,7 @@ internal static class StageHost
         if (SystemdWatchdog.IntervalFromEnvironment() is { } watchdog)
         {
             builder.Services.AddHostedService(sp => new SystemdWatchdog(
-                sp.GetService<ISystemdNotifier>() ?? new SystemdNotifier(), watchdog, sp.GetRequiredService<ILogger<SystemdWatchdog>>()));
+                sp.GetService<ISystemdNotifier>() ?? new SystemdNotifier(), watchdog, started, sp.GetRequiredService<ILogger<SystemdWatchdog>>()));
         }
         return builder.Build();
     }

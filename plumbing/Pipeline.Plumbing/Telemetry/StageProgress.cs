@@ -35,13 +35,6 @@ public static class StageProgress
     public static TimeSpan? SinceLastBeat(string stage)
         => Beats.TryGetValue(stage, out var beat) ? TimeSpan.FromMilliseconds(Environment.TickCount64 - Volatile.Read(ref beat.LastTicks)) : null;
 
-    /// <summary>The stages that have beaten at least once, with how long ago they last did.</summary>
-    public static IReadOnlyList<(string Stage, TimeSpan SinceLastBeat)> Snapshot()
-    {
-        long now = Environment.TickCount64;
-        return Beats.Select(b => (b.Key, TimeSpan.FromMilliseconds(now - Volatile.Read(ref b.Value.LastTicks)))).ToList();
-    }
-
     /// <summary>Completes once <paramref name="stage"/> reports a turn that found nothing left to read, at or after the call.</summary>
     public static async Task WaitUntilCaughtUpAsync(string stage, CancellationToken cancellationToken)
     {
@@ -56,9 +49,6 @@ public static class StageProgress
         while (!stages.All(Beats.ContainsKey))
             await Task.Delay(50, cancellationToken).ConfigureAwait(false);
     }
-
-    /// <summary>For tests: forget every stage.</summary>
-    internal static void Reset() => Beats.Clear();
 
     private sealed class Heartbeat
     {

@@ -6,12 +6,12 @@ using Microsoft.Extensions.Logging;
 namespace Pipeline.Plumbing.Telemetry;
 
 /// <summary>
-/// Feeds systemd's watchdog (<c>WatchdogSec=</c>) with <c>WATCHDOG=1</c>, but only while every stage
-/// that has started keeps beating (<see cref="StageProgress"/>). A process whose loops hang stays alive
+/// Feeds systemd's watchdog (<c>WatchdogSec=</c>) with <c>WATCHDOG=1</c>, but only while each of
+/// <c>stages</c> (the ones this process runs) that has started keeps beating (<see cref="StageProgress"/>). A process whose loops hang stays alive
 /// and would keep a timer-only watchdog happy; this one goes quiet instead, so systemd kills and
 /// restarts it. The notification itself goes through Microsoft.Extensions.Hosting.Systemd's notifier.
 /// </summary>
-public sealed class SystemdWatchdog(ISystemdNotifier notifier, TimeSpan interval, ILogger<SystemdWatchdog> logger) : BackgroundService
+public sealed class SystemdWatchdog(ISystemdNotifier notifier, TimeSpan interval, IReadOnlyCollection<string> stages, ILogger<SystemdWatchdog> logger) : BackgroundService
 {
     /// <summary>A stage silent for longer than this counts as stuck: half the watchdog interval, so one missed check still leaves time to notice.</summary>
     public TimeSpan StallLimit { get; } = interval / 2;
@@ -23,12 +23,14 @@ public sealed class SystemdWatchdog(ISystemdNotifier notifier, TimeSpan interval
     /// The watchdog systemd asked for through <c>WATCHDOG_USEC</c> (and <c>WATCHDOG_PID</c>, when set, naming this
     /// process), or null when there is none: outside systemd, or without <c>WatchdogSec=</c>.
     /// </summary>
-    public static TimeSpan? IntervalFromEnvironment()
+    public static TimeSpan? IntervalFromEnvironment() => Interval(
+        Environment.GetEnvironmentVariable("WATCHDOG_USEC"), Environment.GetEnvironmentVariable("WATCHDOG_PID"), Environment.ProcessId);
+
+    internal static TimeSpan? Interval(string? watchdogUsec, string? watchdogPid, int processId)
     {
-        var usec = Environment.GetEnvironmentVariable("WATCHDOG_USEC");
-        if (!long.TryParse(usec, NumberStyles.None, CultureInfo.InvariantCulture, out var micros) || micros <= 0) return null;
-        var pid = Environment.GetEnvironmentVariable("WATCHDOG_PID");
-        if (!string.IsNullOrEmpty(pid) && pid != Environment.ProcessId.ToString(CultureInfo.InvariantCulture)) return null;
+        if (!long.TryParse(watchdogUsec, NumberStyles.None, CultureInfo.InvariantCulture, out var micros) || micros <= 0) return null;
+        // A child the service started inherits the variables; only the process systemd meant may feed.
+        if (!string.IsNullOrEmpty(watchdogPid) && watchdogPid != processId.ToString(CultureInfo.InvariantCulture)) return null;
         return TimeSpan.FromMicroseconds(micros);
     }
 
@@ -39,7 +41,7 @@ public sealed class SystemdWatchdog(ISystemdNotifier notifier, TimeSpan interval
         using var timer = new PeriodicTimer(CheckEvery);
         do
         {
-            var stuck = StageProgress.Snapshot().Where(s => s.SinceLastBeat > StallLimit).Select(s => s.Stage).ToList();
+            var stuck = stages.Where(s => StageProgress.SinceLastBeat(s) > StallLimit).ToList();
             if (stuck.Count == 0)
             {
                 notifier.Notify(new ServiceState("WATCHDOG=1"));
