@@ -13,7 +13,9 @@ public static class HostChecks
         {
             // The agent creates it on start: the nearest existing parent has to let it.
             var parent = Path.GetDirectoryName(dir);
-            while (parent is not null && !Directory.Exists(parent)) parent = Path.GetDirectoryName(parent);
+            while (parent is not null && !Directory.Exists(parent) && !File.Exists(parent)) parent = Path.GetDirectoryName(parent);
+            if (parent is not null && File.Exists(parent))
+                return CheckResult.Fail(Check, $"{dir} cannot be created: {parent} is a file", "set data_dir to a directory path");
             return parent is not null && CanWriteIn(parent, out _)
                 ? CheckResult.Ok(Check, $"{dir} does not exist yet; it will be created (in {parent})")
                 : CheckResult.Fail(Check, $"{dir} does not exist and cannot be created", $"mkdir -p {dir} && chown pipeline:pipeline {dir}");
