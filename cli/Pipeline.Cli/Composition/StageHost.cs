@@ -39,6 +39,14 @@ internal static class StageHost
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+        // SIGHUP's default action ends the process without a flush, and systemd counts that as a clean exit
+        // and does not restart: `systemctl reload` would silently stop the agent. This build cannot reload
+        // its config, so it says so and keeps running. (Remove once a config reloader handles SIGHUP.)
+        using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c =>
+        {
+            c.Cancel = true;
+            logger.LogWarning("SIGHUP: this build does not reload its config; restart to apply changes");
+        });
 
         Directory.CreateDirectory(config.DataDir);
         EmbeddedBroker? broker = null;
