@@ -11,8 +11,8 @@ namespace Pipeline.Tests.Producers.Logs;
 [Collection(LogTailerCollection.Name)]
 public class LogTailerDeliveryTests
 {
-    private static readonly Lazy<JsonSchema> LogSchema = new(() =>
-        JsonSchema.FromText(File.ReadAllText(Path.Combine(RepositoryRoot.Path, "schemas", "json", "ops.logs.v1.schema.json"))));
+    // Through the schema tests' cache: JsonSchema.Net registers schemas globally by $id, and a second parse of the same file throws.
+    private static readonly Lazy<JsonSchema> LogSchema = new(() => Pipeline.Tests.Schemas.SchemaConformanceTests.Schema(Pipeline.Schemas.Topics.TopicCatalog.Logs.SchemaFile));
 
     [Fact]
     public async Task AppendedLinesArriveAsEcsLogEventsWithTheirByteOffsets()
