@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # Runs the whole test suite, installing the real peers the tests talk to (kcat, prometheus,
-# promtool, Debian's python3-prometheus-client, prometheus-alertmanager) when it can, and prints one summary line
+# promtool, Debian's python3-prometheus-client, prometheus-alertmanager) and the packaging tools the
+# deploy tests run (systemd-analyze, lintian) when it can; publishes the single-file binary
+# (build/publish.sh) and the .deb (build/deb.sh) the end-to-end tests run; and prints one summary line
 # "N passed, N failed, N skipped" taken from the TRX result files.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-peers=(kcat prometheus python3-prometheus-client prometheus-alertmanager)
+peers=(kcat prometheus python3-prometheus-client prometheus-alertmanager systemd lintian)
 missing=()
 command -v kcat >/dev/null || missing+=(kcat)
 command -v prometheus >/dev/null && command -v promtool >/dev/null || missing+=(prometheus)
 /usr/bin/python3 -c 'import prometheus_client' 2>/dev/null || missing+=(python3-prometheus-client)
 command -v prometheus-alertmanager >/dev/null || missing+=(prometheus-alertmanager)
+command -v systemd-analyze >/dev/null || missing+=(systemd)
+command -v lintian >/dev/null || missing+=(lintian)
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "installing test peers: ${missing[*]}"
@@ -26,6 +30,13 @@ fi
 results=TestResults
 rm -rf "$results"
 status=0
+# The published single file and the .deb are what the PublishedBinary and DebianPackage tests run.
+# A failure here is counted below, not hidden behind the tests' skips.
+packaging_failed=0
+if ! bash build/publish.sh artifacts || ! bash build/deb.sh artifacts/pipeline artifacts; then
+  echo "error: build/publish.sh or build/deb.sh failed; the tests of the published binary and the .deb are skipped" >&2
+  packaging_failed=1
+fi
 dotnet test --solution Pipeline.sln --report-xunit-trx --results-directory "$results" "$@" || status=$?
 
 passed=0 failed=0 skipped=0
@@ -43,5 +54,6 @@ if ((${#trx[@]} == 0)); then
   failed=$((failed + 1))
 fi
 if ((status != 0 && failed == 0)); then failed=1; fi
+failed=$((failed + packaging_failed))
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"
 ((failed == 0))

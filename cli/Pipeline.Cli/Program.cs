@@ -11,6 +11,7 @@ var root = new RootCommand("""
       pipeline config check my.toml      validate a config and print it with defaults filled in
       pipeline ps --tree                 the process table, from /proc
       pipeline probe run -c my.toml --once   run the health probes here and print a table
+      pipeline doctor --config my.toml   check this host against it (files, Kafka, Elasticsearch)
     """)
 {
     RunCommand.Create(),
@@ -24,6 +25,7 @@ var root = new RootCommand("""
     OperatorCommand.Create(),
     ConfigCommand.Create(),
     VersionCommand.Create(),
+    DoctorCommand.Create(),
 };
 
 // The host handles SIGINT/SIGTERM itself and may need longer than System.CommandLine's 2 s to drain.

@@ -94,6 +94,7 @@ public sealed class BatchDelivery
                 _logger.LogWarning("{Sink}: {Count} of {Total} records failed ({Error}); retrying only those in {Delay:0.0}s (attempt {Attempt}). Consumption is paused once every in-flight batch waits: lag grows in Kafka, not in memory",
                     _writer.Name, retry.Count, batch.Count, lastError, delay.TotalSeconds, attempt);
             await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            StageProgress.Beat(StageProgress.EventSink); // waiting out a backend outage is progress, not a hang
             pending = retry;
         }
     }

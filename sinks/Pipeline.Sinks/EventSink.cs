@@ -115,6 +115,7 @@ public sealed class EventSink : BackgroundService
         {
             while (!stop.IsCancellationRequested)
             {
+                StageProgress.Beat(StageProgress.EventSink);
                 Release(consumer);
                 var now = DateTime.UtcNow;
                 if (now >= nextLag)

@@ -46,7 +46,7 @@ public class CliTests
     [Fact]
     public async Task HelpTeachesEachCommandWithAnExample()
     {
-        foreach (var command in new[] { "run", "agent", "process", "sink", "broker", "version", "ps", "snapshot", "snapshot export" })
+        foreach (var command in new[] { "run", "agent", "process", "sink", "broker", "version", "ps", "snapshot", "snapshot export", "doctor" })
         {
             var r = await PipelineProcess.RunAsync([.. command.Split(' '), "--help"]);
             Assert.Equal(0, r.ExitCode);

@@ -7,7 +7,7 @@ namespace Pipeline.Testing;
 /// prometheus_client). .ci/run installs them; on a machine without them the tests that need them are
 /// skipped with the install command in the reason, never passed silently.
 /// </summary>
-public static class Peers
+public static partial class Peers
 {
     public static string? Find(string tool)
     {
@@ -26,7 +26,9 @@ public static class Peers
     public static string? MissingReason(string tool, string package)
         => Find(tool) is null ? $"{tool} is not installed here (apt-get install -y {package}); .ci/run installs it" : null;
 
-    public static async Task<ProcessResult> RunAsync(string file, IEnumerable<string> args, string? stdin = null, TimeSpan? timeout = null, string? workingDirectory = null)
+    /// <param name="environment">Variables to set (a null value removes one) on top of this process's environment.</param>
+    public static async Task<ProcessResult> RunAsync(string file, IEnumerable<string> args, string? stdin = null, TimeSpan? timeout = null, string? workingDirectory = null,
+        IReadOnlyDictionary<string, string?>? environment = null)
     {
         var psi = new ProcessStartInfo(file)
         {
@@ -37,6 +39,7 @@ public static class Peers
             WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
         };
         foreach (var a in args) psi.ArgumentList.Add(a);
+        Apply(psi, environment);
         using var process = Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {file}");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
@@ -56,6 +59,19 @@ public static class Peers
             throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish in {timeout}");
         }
         return new ProcessResult(process.ExitCode, await stdout, await stderr);
+    }
+}
+
+public static partial class Peers
+{
+    /// <summary>Sets (or, for a null value, removes) <paramref name="environment"/>'s variables on <paramref name="psi"/>.</summary>
+    public static void Apply(ProcessStartInfo psi, IReadOnlyDictionary<string, string?>? environment)
+    {
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            if (value is null) psi.Environment.Remove(name);
+            else psi.Environment[name] = value;
+        }
     }
 }
 

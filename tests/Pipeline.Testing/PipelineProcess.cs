@@ -34,6 +34,35 @@ public sealed partial class PipelineProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Starts a <c>pipeline</c> executable other than the build's: the published single file
+    /// (artifacts/pipeline) or one installed from the .deb.
+    /// </summary>
+    public static PipelineProcess StartExecutable(string executable, IReadOnlyDictionary<string, string?>? environment, params string[] args)
+    {
+        var psi = new ProcessStartInfo(executable)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        Peers.Apply(psi, environment);
+        return new PipelineProcess(Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {executable}"));
+    }
+
+    /// <summary>artifacts/pipeline, the single file build/publish.sh writes, or null when it has not been published.</summary>
+    public static string? PublishedExecutable
+    {
+        get
+        {
+            var path = Path.Combine(RepositoryRoot.Path, "artifacts", "pipeline");
+            return File.Exists(path) ? path : null;
+        }
+    }
+
+    public const string NotPublishedReason = "artifacts/pipeline is missing: run build/publish.sh (build/test.sh runs it before the tests)";
+
     public static PipelineProcess Start(params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet")

@@ -23,17 +23,27 @@ internal static class RunCommand
 
 internal static class AgentCommand
 {
-    public static Command Create() => StageCommandBuilder.Create("agent", Stages.Producers, """
-        Run the edge producers only (log tailer; process sampler unless process.enabled = false),
-        publishing to kafka.bootstrap. While Kafka is unreachable, process samples and events wait in a
-        disk spool under <data_dir>/spool/process and are sent in order once it is back.
-        Run the edge producers only (log tailer, and the [[probes]] when any are configured), publishing to kafka.bootstrap.
-        With kafka.bootstrap = "embedded" it connects to the broker a `pipeline broker` or `pipeline run`
-        with the same data_dir started (address read from <data_dir>/bootstrap).
+    public static Command Create()
+    {
+        var once = new Option<bool>("--once")
+        {
+            Description = "Ship what the files hold now (from the saved offsets, or per start_at), wait for Kafka's acknowledgements, save the offsets and exit.",
+        };
+        return StageCommandBuilder.Create("agent", Stages.Producers, """
+            Run the edge producers only (log tailer; process sampler unless process.enabled = false; the
+            [[probes]] when any are configured), publishing to kafka.bootstrap. While Kafka is unreachable,
+            process samples and events wait in a disk spool under <data_dir>/spool/process and are sent in
+            order once it is back.
+            With kafka.bootstrap = "embedded" it connects to the broker a `pipeline broker` or `pipeline run`
+            with the same data_dir started (address read from <data_dir>/bootstrap).
+            Under systemd (deploy/systemd/pipeline-agent.service) it reports ready once Kafka answers and the
+            inputs are open, and feeds the watchdog only while the tailer's loop turns.
 
-        Examples:
-          pipeline agent --config /etc/pipeline/agent.toml
-        """);
+            Examples:
+              pipeline agent --config /etc/pipeline/agent.toml
+              pipeline agent --config /etc/pipeline/agent.toml --once     # catch up, then exit (cron, tests)
+            """, once);
+    }
 }
 
 internal static class ProcessCommand
@@ -73,7 +83,7 @@ internal static class BrokerCommand
 
 internal static class StageCommandBuilder
 {
-    public static Command Create(string name, Stages stages, string description)
+    public static Command Create(string name, Stages stages, string description, Option<bool>? once = null)
     {
         var config = CommonOptions.Config();
         var allowInsecure = new Option<bool>("--allow-insecure-config")
@@ -81,6 +91,7 @@ internal static class StageCommandBuilder
             Description = "Start even if the config file is writable by other users (it can make the agent run code).",
         };
         var command = new Command(name, description) { config, allowInsecure };
+        if (once is not null) command.Options.Add(once);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var file = parse.GetValue(config);
@@ -91,7 +102,7 @@ internal static class StageCommandBuilder
             }
             var loaded = CommonOptions.Load(file);
             if (loaded is null) return CommonOptions.ExitConfigError;
-            return await StageHost.RunAsync(loaded, stages, $"pipeline-{name}", cancellationToken).ConfigureAwait(false);
+            return await StageHost.RunAsync(loaded, stages, $"pipeline-{name}", cancellationToken, once is not null && parse.GetValue(once)).ConfigureAwait(false);
         });
         return command;
     }

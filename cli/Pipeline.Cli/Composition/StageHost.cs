@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
 using Pipeline.Plumbing.Config;
 using Pipeline.Plumbing.Kafka;
@@ -33,7 +34,8 @@ internal enum Stages
 /// </summary>
 internal static class StageHost
 {
-    public static async Task<int> RunAsync(LoadedConfig loaded, Stages stages, string serviceName, CancellationToken cancellationToken)
+    /// <param name="once">Ship what the inputs hold now, then stop (producers only): <c>pipeline agent --once</c>.</param>
+    public static async Task<int> RunAsync(LoadedConfig loaded, Stages stages, string serviceName, CancellationToken cancellationToken, bool once = false)
     {
         var config = loaded.Config;
         EcsConsoleFormatter.ServiceName = serviceName;
@@ -44,6 +46,14 @@ internal static class StageHost
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+        // SIGHUP's default action ends the process without a flush, and systemd counts that as a clean exit
+        // and does not restart: `systemctl reload` would silently stop the agent. With a config file the
+        // ConfigReloader handles SIGHUP; without one there is nothing to reload, so say so and keep running.
+        using var sighup = File.Exists(loaded.Source) ? null : PosixSignalRegistration.Create(PosixSignal.SIGHUP, c =>
+        {
+            c.Cancel = true;
+            logger.LogWarning("SIGHUP: running on the built-in defaults, there is no config file to reload");
+        });
 
         Directory.CreateDirectory(config.DataDir);
         EmbeddedBroker? broker = null;
@@ -77,6 +87,8 @@ internal static class StageHost
             if (stages != Stages.Broker)
             {
                 logger.LogInformation("connecting to Kafka at {Bootstrap}", kafka.Bootstrap);
+                // Under systemd, `systemctl status` shows why the unit is not ready yet.
+                if (SystemdHelpers.IsSystemdService()) new SystemdNotifier().Notify(new ServiceState($"STATUS=waiting for Kafka at {kafka.Bootstrap}"));
                 await KafkaReadiness.WaitUntilReachableAsync(kafka, logger, stop.Token).ConfigureAwait(false);
                 await KafkaReadiness.EnsureTopicsAsync(kafka, logger).ConfigureAwait(false);
             }
@@ -84,6 +96,7 @@ internal static class StageHost
             using var host = Build(loaded, kafka, broker, stages, serviceName, probes);
             var services = host.Services.GetServices<IHostedService>().ToList();
             await host.StartAsync(stop.Token).ConfigureAwait(false);
+            if (once) _ = StopWhenCaughtUpAsync(host.Services.GetRequiredService<IHostApplicationLifetime>(), logger);
             await host.WaitForShutdownAsync(stop.Token).ConfigureAwait(false);
             return Failed(services, logger) ? Commands.CommonOptions.ExitFailure : 0;
         }
@@ -196,7 +209,32 @@ internal static class StageHost
             }
             builder.Services.AddHostedService(sp => new ProbeScheduler(probes.Probes, config.ProbeRunner.Concurrency, sp.GetServices<IProbeReportSink>(), sp.GetRequiredService<ILogger<ProbeScheduler>>()));
         }
+
+        // Last, so the host (and with it systemd's READY=1) counts as started only once each stage's loop has turned.
+        var started = new List<string>();
+        if (stages.HasFlag(Stages.Producers)) started.Add(StageProgress.LogTailer);
+        if (stages.HasFlag(Stages.Sinks)) started.Add(StageProgress.EventSink);
+        builder.Services.AddHostedService(_ => new StagesStartedGate(started));
+        if (SystemdWatchdog.IntervalFromEnvironment() is { } watchdog)
+        {
+            builder.Services.AddHostedService(sp => new SystemdWatchdog(
+                sp.GetService<ISystemdNotifier>() ?? new SystemdNotifier(), watchdog, started, sp.GetRequiredService<ILogger<SystemdWatchdog>>()));
+        }
         return builder.Build();
+    }
+
+    private static async Task StopWhenCaughtUpAsync(IHostApplicationLifetime lifetime, ILogger logger)
+    {
+        try
+        {
+            await StageProgress.WaitUntilCaughtUpAsync(StageProgress.LogTailer, lifetime.ApplicationStopping).ConfigureAwait(false);
+            logger.LogInformation("--once: every input is read to its end; stopping once Kafka has acknowledged what was sent");
+            lifetime.StopApplication();
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped for another reason first.
+        }
     }
 
     private static bool Failed(List<IHostedService> services, ILogger logger)

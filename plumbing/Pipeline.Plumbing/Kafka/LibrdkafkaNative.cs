@@ -57,8 +57,11 @@ internal static partial class LibrdkafkaNative
 
     private static IEnumerable<string> Candidates()
     {
-        var dirs = new[] { AppContext.BaseDirectory, Path.GetDirectoryName(typeof(Confluent.Kafka.Library).Assembly.Location) ?? "" };
-        foreach (var dir in dirs)
+        // NATIVE_DLL_SEARCH_DIRECTORIES is the runtime's own probing list; for a single-file binary it
+        // holds the directory the bundled native libraries were extracted to (Assembly.Location is empty there).
+        var probing = (AppContext.GetData("NATIVE_DLL_SEARCH_DIRECTORIES") as string ?? "")
+            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries);
+        foreach (var dir in probing.Append(AppContext.BaseDirectory).Distinct(StringComparer.Ordinal))
         {
             foreach (var file in new[] { "librdkafka.so", "centos8-librdkafka.so", "alpine-librdkafka.so" })
             {

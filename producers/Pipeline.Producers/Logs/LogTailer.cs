@@ -179,6 +179,7 @@ public sealed class LogTailer : BackgroundService, ILineSink, IConfigReloadable
                 }
                 int lines = ReadAll(now);
                 PublishCounts();
+                StageProgress.Beat(StageProgress.LogTailer, caughtUp: lines == 0);
                 if (now - lastCheckpoint >= CheckpointEvery)
                 {
                     bool refresh = now - lastSeenRefresh >= RefreshSeenEvery;
