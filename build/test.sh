@@ -49,6 +49,11 @@ for f in "${trx[@]}"; do
   failed=$((failed + $(get failed) + $(get error) + $(get timeout) + $(get aborted)))
   skipped=$((skipped + $(get notExecuted)))
 done
+# Name the failures right above the summary, where a CI log's tail shows them.
+for f in "${trx[@]}"; do
+  grep -o '<UnitTestResult [^>]*outcome="\(Failed\|Error\|Timeout\)"[^>]*>' "$f" |
+    sed -n 's/.*testName="\([^"]*\)".*/FAILED: \1/p' || true
+done
 if ((${#trx[@]} == 0)); then
   echo "no test results were written (build failure?)" >&2
   failed=$((failed + 1))

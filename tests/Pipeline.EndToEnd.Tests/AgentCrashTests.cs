@@ -9,19 +9,19 @@ namespace Pipeline.EndToEnd.Tests;
 /// <summary>
 /// The kill -9 loop: `pipeline agent` killed at random moments while it ships, against a
 /// `pipeline broker` process, read back with kcat as it arrives. Smaller than the 20 kills and
-/// 200k lines (8 kills, 50k lines) so the suite stays within CI's budget; the property checked is the same.
+/// 200k lines (8 kills, 8k lines) so the suite stays within CI's budget and, above all, so every record
+/// with its duplicates fits in the embedded broker's ~5 MiB per partition (the agent keys by host, so one
+/// partition takes it all): more would be dropped by retention before kcat reads it, and the check would be void.
 /// </summary>
 public class AgentCrashTests
 {
     private const int Kills = 8;
-    private const int LinesPerFile = 25_000;
+    private const int LinesPerFile = 4_000;
     private static readonly string[] Files = ["a", "b"];
 
     [Fact]
     public async Task EveryLineArrivesAtLeastOnceAndInOrderPerFileThroughRepeatedKill9()
     {
-        if (Environment.GetEnvironmentVariable("PIPELINE_RUN_KNOWN_FAILING") is null) Assert.Skip("Known failing after the merge: reading 50k lines back through kcat hits the embedded broker's ~5 MiB/partition retention (first lines gone); must count via end offsets. See the session note.");
-
         if (Peers.MissingReason("kcat", "kcat") is { } reason) Assert.Skip(reason);
         var output = TestContext.Current.TestOutputHelper;
         using var dir = new TempDirectory("pipeline-crash");
@@ -46,16 +46,17 @@ public class AgentCrashTests
         var writer = Task.Run(async () =>
         {
             var streams = Files.Select(f => new FileStream(dir.File($"logs/{f}.log"), FileMode.Append, FileAccess.Write, FileShare.ReadWrite)).ToArray();
-            for (int i = 0; i < LinesPerFile; i += 25)
+            // 5 lines per file every 20 ms: the files keep growing through the whole kill loop (~16 s).
+            for (int i = 0; i < LinesPerFile; i += 5)
             {
                 foreach (var (file, stream) in Files.Zip(streams))
                 {
                     var sb = new StringBuilder();
-                    for (int j = i; j < i + 25; j++) sb.Append($"{file}-{j:D6} a log line of about the usual length, with some words in it\n");
+                    for (int j = i; j < i + 5; j++) sb.Append($"{file}-{j:D6} a log line of about the usual length, with some words in it\n");
                     stream.Write(Encoding.UTF8.GetBytes(sb.ToString()));
                     stream.Flush();
                 }
-                await Task.Delay(18);
+                await Task.Delay(20);
             }
             foreach (var s in streams) s.Dispose();
         });

@@ -58,8 +58,6 @@ public class ExporterTests
     [Fact]
     public async Task PrometheusScrapesTheEventSeriesAndASampledProcessThatDiesGoesStale()
     {
-        if (Environment.GetEnvironmentVariable("PIPELINE_RUN_KNOWN_FAILING") is null) Assert.Skip("Known failing after merging probes and sinks: the dns probe series never appears; investigate next session. See the session note.");
-
         if (Peers.MissingReason("prometheus", "prometheus") is { } noProm) Assert.Skip(noProm);
         using var dir = new TempDirectory("exporter-e2e");
         int metricsPort = FreePort.Next();
