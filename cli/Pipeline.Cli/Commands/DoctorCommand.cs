@@ -69,14 +69,20 @@ internal static class DoctorCommand
     private static CheckResult Registry(PipelineConfig config)
     {
         const string Check = "registry";
-        var path = Path.Combine(config.DataDir, "checkpoints", "logs.json");
+        var path = CheckpointStore.RegistryPath(config.DataDir);
         if (!File.Exists(path)) return CheckResult.Ok(Check, $"{path} not written yet (files start per start_at)");
         try
         {
-            var store = new CheckpointStore(path);
-            return CheckResult.Ok(Check, $"{path}: {store.Entries.Count} file(s) tracked");
+            // Read only: the doctor must not migrate or move aside what the agent owns.
+            var (version, entries) = CheckpointStore.Read(path);
+            var migrate = version < CheckpointStore.FormatVersion ? $"; format {version}, migrated to {CheckpointStore.FormatVersion} at the agent's next start" : $"; format {version}";
+            return CheckResult.Ok(Check, $"{path}: {entries.Count} file(s) tracked{migrate}");
         }
-        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+        catch (Pipeline.Producers.NewerStateFormatException e)
+        {
+            return CheckResult.Fail(Check, e.Message, "run the pipeline version that wrote it (this one is older), or move it aside to start over");
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidDataException or IOException or UnauthorizedAccessException)
         {
             return CheckResult.Fail(Check, $"{path} cannot be read: {e.Message}", "move it aside to start over (files are then read per start_at), or fix its owner");
         }

@@ -104,7 +104,7 @@ internal static class StageHost
         {
             return 0;
         }
-        catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException or System.Reflection.TargetInvocationException
+        catch (Exception e) when (e is InvalidOperationException or IOException or InvalidDataException or UnauthorizedAccessException or NotSupportedException or ArgumentException or System.Reflection.TargetInvocationException
                                    or k8s.Autorest.HttpOperationException or k8s.Exceptions.KubeConfigException or HttpRequestException)
         {
             logger.LogCritical(e, "pipeline failed to start: {Error}", e.GetBaseException().Message);

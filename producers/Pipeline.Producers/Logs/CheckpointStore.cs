@@ -17,7 +17,16 @@ public sealed record Checkpoint
     [JsonPropertyName("seen")] public required DateTimeOffset Seen { get; init; }
 }
 
+/// <summary>The registry file since format 2: the entries under a format name and version.</summary>
+public sealed record RegistryFile
+{
+    [JsonPropertyName("format")] public string Format { get; init; } = CheckpointStore.FormatName;
+    [JsonPropertyName("version")] public int Version { get; init; } = CheckpointStore.FormatVersion;
+    [JsonPropertyName("entries")] public List<Checkpoint> Entries { get; init; } = [];
+}
+
 [JsonSerializable(typeof(List<Checkpoint>))]
+[JsonSerializable(typeof(RegistryFile))]
 [JsonSourceGenerationOptions(WriteIndented = true)]
 internal sealed partial class CheckpointJsonContext : JsonSerializerContext;
 
@@ -27,9 +36,17 @@ internal sealed partial class CheckpointJsonContext : JsonSerializerContext;
 /// acknowledged offsets are ever written: after a crash lines are re-sent, never skipped. A registry
 /// that cannot be read is moved aside with a warning rather than stopping the agent: re-reading per
 /// <c>start_at</c> is better than shipping nothing.
+/// <para>
+/// Versions: format 1 (up to 0.1.0) was a bare JSON array of entries; format 2 wraps them as
+/// <c>{"format": "pipeline-registry", "version": 2, "entries": [...]}</c>. An older format is migrated at
+/// load and written back at once, atomically; a newer one is refused with <see cref="NewerStateFormatException"/>.
+/// </para>
 /// </summary>
 public sealed class CheckpointStore
 {
+    public const string FormatName = "pipeline-registry";
+    public const int FormatVersion = 2;
+
     private readonly string _path;
     private readonly ILogger? _logger;
     private readonly Dictionary<string, Checkpoint> _entries = new(StringComparer.Ordinal);
@@ -58,6 +75,9 @@ public sealed class CheckpointStore
     public static string RegistryPath(string dataDir) => System.IO.Path.Combine(dataDir, "registry");
 
     public string Path => _path;
+
+    /// <summary>The format version the file had at load (0: there was no file).</summary>
+    public int LoadedVersion { get; private set; }
 
     /// <summary>Where a damaged registry was moved to at load, or null.</summary>
     public string? MovedAside { get; private set; }
@@ -92,7 +112,7 @@ public sealed class CheckpointStore
         var tmp = _path + ".tmp";
         using (var stream = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
         {
-            JsonSerializer.Serialize(stream, snapshot, CheckpointJsonContext.Default.ListCheckpoint);
+            JsonSerializer.Serialize(stream, new RegistryFile { Entries = snapshot }, CheckpointJsonContext.Default.RegistryFile);
             stream.Flush(flushToDisk: true);
         }
         File.Move(tmp, _path, overwrite: true);
@@ -101,22 +121,50 @@ public sealed class CheckpointStore
     private void Load()
     {
         if (!File.Exists(_path)) return;
-        List<Checkpoint>? list;
+        (int version, List<Checkpoint> list) loaded;
         try
         {
-            using var stream = File.OpenRead(_path);
-            list = JsonSerializer.Deserialize(stream, CheckpointJsonContext.Default.ListCheckpoint);
+            loaded = Read(_path);
         }
         catch (JsonException e)
         {
             MoveAside(e.Message);
             return;
         }
-        foreach (var c in list ?? [])
+        LoadedVersion = loaded.version;
+        foreach (var c in loaded.list)
         {
             // A hand-edited entry without an identity cannot match any file.
             if (c?.Identity is not null) _entries[c.Identity] = c;
         }
+        if (loaded.version < FormatVersion)
+        {
+            // Written back before anything is read, so a crash right after still finds a readable registry.
+            Save();
+            _logger?.LogInformation("migrated the log registry {Path} from format {Old} to {New} ({Count} files)", _path, loaded.version, FormatVersion, _entries.Count);
+        }
+    }
+
+    /// <summary>
+    /// Reads a registry file of any known format without changing it (for <c>pipeline doctor</c>).
+    /// Throws <see cref="JsonException"/> when it is damaged, <see cref="NewerStateFormatException"/> when it is newer than this build.
+    /// </summary>
+    public static (int Version, List<Checkpoint> Entries) Read(string path)
+    {
+        using var stream = File.OpenRead(path);
+        using var document = JsonDocument.Parse(stream);
+        var root = document.RootElement;
+        if (root.ValueKind == JsonValueKind.Array)
+        {
+            return (1, root.Deserialize(CheckpointJsonContext.Default.ListCheckpoint) ?? []);
+        }
+        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("version", out var v) || !v.TryGetInt32(out int version) || version < 2)
+        {
+            throw new JsonException("neither a format 1 registry (a JSON array) nor one with a format version");
+        }
+        if (version > FormatVersion) throw new NewerStateFormatException(path, "log registry", version, FormatVersion);
+        var file = root.Deserialize(CheckpointJsonContext.Default.RegistryFile) ?? new RegistryFile();
+        return (version, file.Entries ?? []);
     }
 
     private void MoveAside(string error)

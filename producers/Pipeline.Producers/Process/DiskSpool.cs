@@ -25,12 +25,16 @@ public sealed record SpoolRecord(SpoolKind Kind, long Sequence, byte[] Key, byte
 /// then without start/exit events; OOM events are never dropped. Every drop is counted.
 /// <code>segment file: { u32 length | u32 crc32 | u8 kind | i64 sequence | u16 key length | key | value }*</code>
 /// The sequence of the last record Kafka acknowledged is kept in a file named <c>acked</c>.
+/// The directory's layout version is in a file named <c>format</c> (absent: format 1, the same layout,
+/// from before the file existed); a spool of a newer format is refused with <see cref="NewerStateFormatException"/>.
 /// </summary>
 public sealed class DiskSpool : IDisposable
 {
     private const int HeaderBytes = 4 + 4 + 1 + 8 + 2;
     private const string SegmentSuffix = ".seg";
     private const int ReadChunkBytes = 1024 * 1024;
+    public const int FormatVersion = 1;
+    private const string FormatFile = "format";
 
     private readonly string _directory;
     private readonly long _maxBytes;
@@ -272,6 +276,20 @@ public sealed class DiskSpool : IDisposable
 
     private void Load()
     {
+        var format = System.IO.Path.Combine(_directory, FormatFile);
+        if (File.Exists(format))
+        {
+            var text = File.ReadAllText(format).Trim();
+            if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int version))
+                throw new InvalidDataException($"{format} should hold the spool's format version, a number, but holds \"{text}\"; move the spool aside to start over");
+            if (version > FormatVersion) throw new NewerStateFormatException(_directory, "process spool", version, FormatVersion);
+        }
+        else
+        {
+            var tmpFormat = format + ".tmp";
+            File.WriteAllText(tmpFormat, FormatVersion.ToString(CultureInfo.InvariantCulture));
+            File.Move(tmpFormat, format, overwrite: true);
+        }
         var acked = System.IO.Path.Combine(_directory, "acked");
         if (File.Exists(acked) && long.TryParse(File.ReadAllText(acked).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out long a)) _acked = a;
         foreach (var tmp in System.IO.Directory.GetFiles(_directory, "*.tmp")) File.Delete(tmp);
