@@ -18,7 +18,7 @@ public static class IndexTemplates
     public const int Priority = 200;
 
     /// <summary>Bumped whenever a body below changes, so <c>GET _index_template</c> shows which one is installed.</summary>
-    public const int Version = 1;
+    public const int Version = 2;
 
     private const string Keyword = """{ "type": "keyword", "ignore_above": 1024 }""";
     private const string Long = """{ "type": "long" }""";
@@ -107,16 +107,21 @@ public static class IndexTemplates
                 "message": {{Text}},
                 "process": { "properties": {
                   "pid": {{Long}}, "parent": { "properties": { "pid": {{Long}} } },
-                  "name": {{Keyword}}, "executable": {{Keyword}}, "command_line": {{Keyword}}, "state": {{Keyword}}, "start": {{Date}},
+                  "name": {{Keyword}}, "executable": {{Keyword}}, "command_line": {{Keyword}}, "args": {{Keyword}}, "state": {{Keyword}},
+                  "start": {{Date}}, "end": {{Date}}, "nice": {{Long}}, "fd_count": {{Long}},
                   "thread": { "properties": { "count": {{Long}} } },
                   "cpu": { "properties": { "pct": {{Double}}, "total_pct": {{Double}} } },
-                  "memory": { "properties": { "rss": {{Long}}, "vsz": {{Long}}, "pct": {{Double}} } } } },
-                "user": { "properties": { "name": {{Keyword}}, "id": {{Keyword}} } }
+                  "memory": { "properties": { "rss": {{Long}}, "vsz": {{Long}}, "pct": {{Double}} } },
+                  "io": { "properties": { "read_bytes": {{Long}}, "write_bytes": {{Long}} } } } },
+                "user": { "properties": { "name": {{Keyword}}, "id": {{Keyword}} } },
+                "container": { "properties": { "id": {{Keyword}}, "runtime": {{Keyword}} } },
+                "orchestrator": { "properties": { "type": {{Keyword}}, "resource": { "properties": { "type": {{Keyword}}, "id": {{Keyword}} } } } }
                 """,
             "ops.probes" => $$"""
                 "message": {{Text}},
                 "probe": { "properties": {
                   "name": {{Keyword}}, "type": {{Keyword}}, "target": {{Keyword}}, "status": {{Keyword}}, "condition": {{Keyword}},
+                  "reason": {{Keyword}}, "condition_status": {{Keyword}},
                   "duration_ms": {{Double}}, "value": {{Double}} } }
                 """,
             "ops.alerts" => $$"""

@@ -46,7 +46,7 @@ internal static class SampleEvents
         Timestamp = At.AddSeconds(n),
         Event = new EventInfo { Kind = EventKinds.Event, Dataset = TopicCatalog.Probes.Dataset, Id = EventIds.FromParts("probe", n.ToString()) },
         Host = new HostInfo { Name = "web-1" },
-        Probe = new ProbeInfo { Name = "root-disk", Type = "disk", Target = "/", Status = "ok", Condition = "DiskPressure", DurationMs = 1.25, Value = 71.5 },
+        Probe = new ProbeInfo { Name = "root-disk", Type = "disk", Target = "/", Status = "ok", Condition = "DiskPressure", Reason = "DiskIsFine", ConditionStatus = "False", DurationMs = 1.25, Value = 71.5 },
         Message = "/ is 71.5% full",
     };
 
