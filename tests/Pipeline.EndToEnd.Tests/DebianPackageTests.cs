@@ -87,7 +87,7 @@ public class DebianPackageTests
 
         var once = await Peers.RunAsync(binary, ["agent", "--config", config, "--once"], environment: environment, timeout: TimeSpan.FromSeconds(120));
         Assert.True(once.ExitCode == 0, once.ToString());
-        Assert.True(File.Exists(Path.Combine(dataDir, "checkpoints/logs.json")), "offsets saved under the package's data dir");
+        Assert.True(File.Exists(Path.Combine(dataDir, "registry")), "offsets saved under the package's data dir");
         if (Peers.MissingReason("kcat", "kcat") is null)
         {
             var bootstrap = File.ReadAllText(Path.Combine(dataDir, "bootstrap")).Trim();
@@ -100,7 +100,7 @@ public class DebianPackageTests
         // Purge keeps the checkpoints unless asked, and always drops the extracted libraries.
         var purge = await Dpkg(root, null, "--purge", "pipeline");
         Assert.True(purge.ExitCode == 0, purge.ToString());
-        Assert.True(File.Exists(Path.Combine(dataDir, "checkpoints/logs.json")), "purge without PIPELINE_PURGE_DATA keeps the data");
+        Assert.True(File.Exists(Path.Combine(dataDir, "registry")), "purge without PIPELINE_PURGE_DATA keeps the data");
         Assert.False(Directory.Exists(Path.Combine(root, "var/cache/pipeline")));
         Assert.False(File.Exists(binary));
         Assert.False(File.Exists(Path.Combine(root, "etc/pipeline/agent.toml")));

@@ -223,6 +223,12 @@ internal sealed class LogFileReader : IDisposable
         return consumed;
     }
 
+    /// <summary>
+    /// Every byte the file holds now has been read into the buffer (what is left there is a last line
+    /// without its newline). A reader that returned no lines may just have been paused by back-pressure.
+    /// </summary>
+    public bool AtEndOfFile => _bufferOffset + _end >= _stream.Length;
+
     /// <summary>At the end of a rotated file, a last line without a newline is still a line, and a pending multiline event is complete.</summary>
     public void FlushPartialLine(ILineSink sink)
     {

@@ -363,7 +363,9 @@ public sealed class LogTailer : BackgroundService, ILineSink, IConfigReloadable
                 n = 0;
             }
             total += n;
-            if (n == 0 && reader.Rotated && now - reader.LastActivity > CloseInactive)
+            // Not while paused: a reader held back by back-pressure also returns 0 lines, and closing it then
+            // would lose the rest of a rotated file. Only a reader that has read every byte may close.
+            if (n == 0 && reader.Rotated && now - reader.LastActivity > CloseInactive && !((ILineSink)this).Paused && reader.AtEndOfFile)
             {
                 reader.FlushPartialLine(this);
                 // Close only once Kafka has answered for every line sent: a line that failed is sent again

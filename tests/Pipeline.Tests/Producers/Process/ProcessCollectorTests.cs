@@ -45,7 +45,8 @@ public class ProcessCollectorTests
         using var process = Spawned.Run(weird, "300");
         var collector = new ProcessCollector();
         var record = await Eventually.Get(() => Task.FromResult(collector.Sample().Processes.FirstOrDefault(p => p.Pid == process.Pid)),
-            r => r?.Name == "we ird) name", Settle, "the process named \"we ird) name\"");
+            // Asleep, once exec is done: right after the fork it can still be seen running ('R') on a busy machine.
+            r => r?.Name == "we ird) name" && r.State == 'S', Settle, "the process named \"we ird) name\", asleep");
         Assert.Equal([weird, "300"], record.Args!);
         Assert.Equal($"{weird} 300", record.CommandLine);
         Assert.Equal(weird, record.Executable);
