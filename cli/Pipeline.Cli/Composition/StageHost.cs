@@ -198,7 +198,6 @@ internal static class StageHost
         // The config file is watched (and SIGHUP handled) for every stage that can take a new config.
         builder.Services.AddHostedService(sp => new ConfigReloader(
             File.Exists(loaded.Source) ? loaded.Source : null, sp.GetServices<IConfigReloadable>(), sp.GetRequiredService<ILogger<ConfigReloader>>()));
-        if (stages.HasFlag(Stages.Producers)) builder.Services.AddHostedService<LogTailer>();
         if (probes is not null)
         {
             builder.Services.AddSingleton<IProbeReportSink, ProbePublisher>();
