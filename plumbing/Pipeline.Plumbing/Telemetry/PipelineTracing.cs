@@ -31,9 +31,12 @@ public static class PipelineTracing
     /// <summary>True while a tracer provider listens; false means tracing is off.</summary>
     public static bool Enabled => Source.HasListeners();
 
-    /// <summary>A span for one batch, or null when tracing is off. Not sampled spans are still recorded so <see cref="Keep"/> can promote them.</summary>
-    public static Activity? StartBatch(string name, ActivityKind kind, ActivityContext parent = default, IEnumerable<ActivityLink>? links = null)
-        => Source.HasListeners() ? Source.StartActivity(name, kind, parent, null, links) : null;
+    /// <summary>
+    /// A span for one batch, or null when tracing is off. Not sampled spans are still recorded so <see cref="Keep"/> can
+    /// promote them. With <paramref name="keepReason"/> the batch is known at its start to carry an error or an alert.
+    /// </summary>
+    public static Activity? StartBatch(string name, ActivityKind kind, ActivityContext parent = default, IEnumerable<ActivityLink>? links = null, string? keepReason = null)
+        => Source.HasListeners() ? Source.StartActivity(name, kind, parent, keepReason is null ? null : KeepTags(keepReason), links) : null;
 
     /// <summary>
     /// A span already known at its start to carry an alert or a dead letter: the sampler sees the keep tag and samples
@@ -42,9 +45,11 @@ public static class PipelineTracing
     public static Activity? StartKept(string name, ActivityKind kind, string reason, ActivityContext parent = default)
     {
         if (!Source.HasListeners()) return null;
-        var tags = reason == "alert" ? KeepAlert : reason == "deadletter" ? KeepDeadLetter : [new(KeepTag, true), new(KeepReasonTag, reason)];
-        return Source.StartActivity(name, kind, parent, tags);
+        return Source.StartActivity(name, kind, parent, KeepTags(reason));
     }
+
+    private static KeyValuePair<string, object?>[] KeepTags(string reason)
+        => reason == "alert" ? KeepAlert : reason == "deadletter" ? KeepDeadLetter : [new(KeepTag, true), new(KeepReasonTag, reason)];
 
     /// <summary>
     /// Keeps this span's trace: it learned only after its start (so after head sampling) that its batch carries an
