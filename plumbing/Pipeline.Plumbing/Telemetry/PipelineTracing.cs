@@ -117,9 +117,9 @@ public static class PipelineTracing
         var traceHex = value.Slice(3, 32);
         var spanHex = value.Slice(36, 16);
         if (!IsLowerHex(value[..2]) || !IsLowerHex(traceHex) || !IsLowerHex(spanHex) || !IsLowerHex(value.Slice(53, 2))) return false;
+        if (traceHex.IndexOfAnyExcept((byte)'0') < 0 || spanHex.IndexOfAnyExcept((byte)'0') < 0) return false; // all zeros is invalid
         var traceId = ActivityTraceId.CreateFromUtf8String(traceHex);
         var spanId = ActivitySpanId.CreateFromUtf8String(spanHex);
-        if (traceId == default || spanId == default) return false; // all zeros is invalid
         var flags = (HexValue(value[53]) << 4 | HexValue(value[54])) & 1;
         context = new ActivityContext(traceId, spanId, (ActivityTraceFlags)flags, isRemote: true);
         return true;
