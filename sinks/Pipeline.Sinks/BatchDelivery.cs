@@ -49,7 +49,35 @@ public sealed class BatchDelivery
 
     public string Stage => "sinks." + _writer.Name;
 
-    public async Task DeliverAsync(IReadOnlyList<SinkRecord> batch, CancellationToken cancellationToken)
+    public Task DeliverAsync(IReadOnlyList<SinkRecord> batch, CancellationToken cancellationToken)
+        => DeliverAsync(batch, null, cancellationToken);
+
+    /// <summary>
+    /// Delivers the batch under one span (while tracing is on): a child of the traces its records carry
+    /// (<paramref name="trace"/>), kept and marked Error when any record failed or was dead-lettered.
+    /// </summary>
+    public async Task DeliverAsync(IReadOnlyList<SinkRecord> batch, BatchTrace? trace, CancellationToken cancellationToken)
+    {
+        using var span = PipelineTracing.StartBatch("sinks write", ActivityKind.Client, trace?.Parent ?? default, trace?.Links, trace?.KeepReason);
+        if (span is null)
+        {
+            await DeliverBatchAsync(batch, null, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        span.SetTag("pipeline.sink", _writer.Name);
+        span.SetTag("messaging.batch.message_count", batch.Count);
+        try
+        {
+            await DeliverBatchAsync(batch, span, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            PipelineTracing.Fail(span, e.Message, "write_failed");
+            throw;
+        }
+    }
+
+    private async Task DeliverBatchAsync(IReadOnlyList<SinkRecord> batch, Activity? span, CancellationToken cancellationToken)
     {
         IReadOnlyList<SinkRecord> pending = batch;
         int attempt = 0;
@@ -78,11 +106,13 @@ public sealed class BatchDelivery
                         lastError = result.ErrorReason ?? result.ErrorType;
                         break;
                     case ItemOutcome.Rejected:
-                        await DeadLetterAsync(pending[i], result).ConfigureAwait(false);
+                        if (span is not null) PipelineTracing.Fail(span, $"{result.ErrorType}: {result.ErrorReason}", "deadletter");
+                        await DeadLetterAsync(pending[i], result, span).ConfigureAwait(false);
                         break;
                 }
             }
             if (retry is null) return;
+            if (span is not null) PipelineTracing.Fail(span, $"{retry.Count} records failed: {lastError}", "write_failed");
             _retried.Inc(retry.Count);
             _retryRounds.Inc();
             _deliveryErrors.Inc();
@@ -112,14 +142,14 @@ public sealed class BatchDelivery
         (_eventsOut.GetValueOrDefault(record.Topic) ?? PipelineMetrics.EventsOut.WithLabels(Stage, record.Topic)).Inc();
     }
 
-    private async Task DeadLetterAsync(SinkRecord record, ItemResult result)
+    private async Task DeadLetterAsync(SinkRecord record, ItemResult result, Activity? span)
     {
         var reason = result.ErrorType ?? "rejected";
         var value = DeadLetters.Serialize(record.Value, record.Topic, record.Partition, record.Offset, Stage, reason,
             result.ErrorReason ?? reason, _host, DateTimeOffset.UtcNow);
         // Awaited: the record's offset may only be committed once its dead letter is safely in Kafka.
         await _deadLetters.ProduceAsync(TopicCatalog.DeadLetter.Name,
-            new Message<byte[], byte[]> { Key = System.Text.Encoding.UTF8.GetBytes(_host), Value = value }).ConfigureAwait(false);
+            new Message<byte[], byte[]> { Key = System.Text.Encoding.UTF8.GetBytes(_host), Value = value, Headers = PipelineTracing.HeadersFor(span) }).ConfigureAwait(false);
         _rejected.Inc();
         PipelineMetrics.DeadLetters.WithLabels(Stage, reason).Inc();
         _logger.LogWarning("{Sink} rejected a record from {Topic}[{Partition}]@{Offset}: {Type}: {Reason}; sent to {DeadLetter}",

@@ -173,6 +173,7 @@ public sealed class EventSink : BackgroundService
         TrackGaps(result);
         (_eventsIn.GetValueOrDefault(result.Topic) ?? PipelineMetrics.EventsIn.WithLabels("sinks." + _writer.Name, result.Topic)).Inc();
         var value = result.Message.Value ?? [];
+        if (PipelineTracing.Enabled) batch.Observe(result.Message.Headers, result.Topic);
         batch.Add(result.TopicPartition, new SinkRecord(result.Topic, result.Partition.Value, result.Offset.Value, value,
             DocumentIds.For(value), _streams.GetValueOrDefault(result.Topic, result.Topic)), DateTime.UtcNow);
     }
@@ -180,7 +181,8 @@ public sealed class EventSink : BackgroundService
     private void Dispatch(PendingBatch batch, BatchDelivery delivery, CancellationToken cancellationToken)
     {
         var records = batch.Records;
-        _window.Add(batch, Task.Run(() => delivery.DeliverAsync(records, cancellationToken), cancellationToken));
+        var trace = batch.Trace;
+        _window.Add(batch, Task.Run(() => delivery.DeliverAsync(records, trace, cancellationToken), cancellationToken));
         _windowBytes += batch.Bytes;
         _windowRecords += batch.Count;
         _inFlight.Set(_window.Count);

@@ -24,6 +24,16 @@ public sealed class PendingBatch(int capacity)
     /// <summary>When the first record arrived; linger counts from here.</summary>
     public DateTime FirstAt { get; private set; }
 
+    /// <summary>The traces the batch continues; null while tracing is off or no record carried one.</summary>
+    public BatchTrace? Trace { get; private set; }
+
+    /// <summary>Notes a record's trace context (only called while tracing is on).</summary>
+    public void Observe(Headers? headers, string topic)
+    {
+        if (Trace is null && (headers is null || headers.Count == 0) && topic != Schemas.Topics.TopicCatalog.Alerts.Name && topic != Schemas.Topics.TopicCatalog.DeadLetter.Name) return;
+        (Trace ??= new BatchTrace()).Observe(headers, topic);
+    }
+
     public void Add(TopicPartition partition, SinkRecord record, DateTime now)
     {
         if (_records.Count == 0) FirstAt = now;

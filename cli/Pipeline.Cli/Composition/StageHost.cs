@@ -162,6 +162,8 @@ internal static class StageHost
         builder.Services.AddSingleton(config);
         builder.Services.AddSingleton(config.Metrics);
         builder.Services.AddSingleton(kafka);
+        // First, so the tracer listens before any stage starts a span; off (not registered) without telemetry.otlp_endpoint.
+        builder.Services.AddPipelineTracing(config.Telemetry, serviceName, config.EffectiveHostName);
         if (broker is not null) builder.Services.AddHostedService(_ => new EmbeddedBrokerLifetime(broker));
         builder.Services.AddHostedService<MetricsEndpoint>();
         if (stages != Stages.Broker)

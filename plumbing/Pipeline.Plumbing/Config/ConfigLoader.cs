@@ -283,6 +283,13 @@ internal static class ConfigValidator
             try { Expression.Parse(c.Exporter.ProcessFilter); }
             catch (ExpressionException e) { FailInString(errors, loaded, "exporter.process_filter", e, $"exporter.process_filter: {e.Message}"); }
         }
+        var t = c.Telemetry;
+        if (t.OtlpEndpoint.Length > 0 && !IsHttpUrl(t.OtlpEndpoint))
+            Fail("telemetry.otlp_endpoint", $"'telemetry.otlp_endpoint' = \"{t.OtlpEndpoint}\" is not an http(s) URL such as http://otel-collector:4317");
+        if (t.OtlpProtocol is not (TelemetryConfig.Grpc or TelemetryConfig.HttpProtobuf))
+            Fail("telemetry.otlp_protocol", $"'telemetry.otlp_protocol' = \"{t.OtlpProtocol}\" must be \"grpc\" or \"http/protobuf\"");
+        if (!(t.SampleRatio is >= 0 and <= 1)) // also catches NaN
+            Fail("telemetry.sample_ratio", $"'telemetry.sample_ratio' = {t.SampleRatio.ToString(System.Globalization.CultureInfo.InvariantCulture)} must be between 0 and 1 (e.g. 0.01 keeps 1 trace in 100)");
         ProbeConfigValidator.Validate(loaded, errors);
         return errors;
     }

@@ -35,6 +35,7 @@ public sealed class PipelineConfig
     /// <summary>Directory of custom filter plugin assemblies (each implements IEventFilterFactory). Default: none.</summary>
     public string PluginDir { get; set; } = "";
     public ExporterConfig Exporter { get; set; } = new();
+    public TelemetryConfig Telemetry { get; set; } = new();
 
     /// <summary>The host name to stamp on events.</summary>
     [TomlIgnore]

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Pipeline.Plumbing.Telemetry;
 using Pipeline.Schemas.Events;
 using Streamiz.Kafka.Net.Processors.Public;
@@ -46,16 +47,40 @@ internal sealed class DecodeTransformer : ITransformer<string, byte[], string, D
         }
         _lastOffset[partition] = offset;
         var decoded = EventDecoder.Decode(tpo.Topic, record.Value);
+        var headers = record.Headers;
         if (decoded.IsDeadLetter)
         {
             PipelineMetrics.DeadLetters.WithLabels(ProcessorTopology.Stage, decoded.DeadLetterReason!).Inc();
             decoded = decoded.WithDeadLetter(DeadLetters.Serialize(decoded.Raw, tpo.Topic, tpo.Partition.Value, tpo.Offset.Value,
                 ProcessorTopology.Stage, decoded.DeadLetterReason!, decoded.Error!, host, DateTimeOffset.UtcNow));
+            headers = DeadLetterSpan.Trace(headers, tpo.Topic, decoded.DeadLetterReason!);
         }
-        return Record<string, DecodedEvent>.Create(record.Key, decoded);
+        // The record's headers go on with it: the producer's traceparent reaches the filtered and dead-letter topics.
+        return Record<string, DecodedEvent>.Create(record.Key, decoded, headers);
     }
 
     public void Close() { }
+}
+
+/// <summary>
+/// The span of a record the processors dead-letter: a child of the record's trace, always kept (a dead letter is an
+/// error), and its traceparent replaces the record's so the sink that writes the dead letter continues from it.
+/// </summary>
+internal static class DeadLetterSpan
+{
+    public static Confluent.Kafka.Headers? Trace(Confluent.Kafka.Headers? headers, string topic, string reason)
+    {
+        if (!PipelineTracing.Enabled) return headers;
+        PipelineTracing.TryExtract(headers, out var parent);
+        using var span = PipelineTracing.StartKept("processors deadletter", ActivityKind.Internal, "deadletter", parent);
+        if (span is null) return headers;
+        span.SetTag("messaging.source.name", topic);
+        span.SetTag("pipeline.deadletter_reason", reason);
+        span.SetStatus(ActivityStatusCode.Error, reason);
+        headers ??= [];
+        PipelineTracing.Replace(headers, span);
+        return headers;
+    }
 }
 
 /// <summary>When the processors last saw a record: used to drain before shutting down.</summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Pipeline.Plumbing.Telemetry;
@@ -28,6 +29,7 @@ internal sealed class AlertEvaluator : ITransformer<Windowed<string>, WindowAggr
     private readonly long _everyMs;
     private readonly long _graceMs;
     private ProcessorContext<string, byte[]>? _context;
+    private Confluent.Kafka.Headers? _cause;
     private IKeyValueStore<string, byte[]>? _store;
 
     // Streamiz's TransformerBuilder demands new() and instantiates the type once while building the
@@ -78,6 +80,8 @@ internal sealed class AlertEvaluator : ITransformer<Windowed<string>, WindowAggr
         long start = record.Key.Window.StartMs;
         var state = GetOrAdd(group);
         var now = clock.GetUtcNow();
+        // An alert raised by this record continues the trace of the event that tipped the window.
+        _cause = record.Headers;
         state.LastSeenMs = Math.Max(state.LastSeenMs, record.Timestamp.UnixTimestampMs);
         if (rule.IsAbsent)
         {
@@ -102,6 +106,7 @@ internal sealed class AlertEvaluator : ITransformer<Windowed<string>, WindowAggr
     private void Evaluate(long punctuationMs)
     {
         EnsureLoaded();
+        _cause = null; // the wall clock, not a record, decides here: such alerts start their own trace
         var now = clock.GetUtcNow();
         long nowMs = Math.Max(punctuationMs, now.ToUnixTimeMilliseconds());
         now = DateTimeOffset.FromUnixTimeMilliseconds(nowMs);
@@ -252,12 +257,30 @@ internal sealed class AlertEvaluator : ITransformer<Windowed<string>, WindowAggr
         };
         PipelineMetrics.Alerts.WithLabels(rule.Name, status).Inc();
         PipelineMetrics.EventsOut.WithLabels(ProcessorTopology.Stage, Schemas.Topics.TopicCatalog.Alerts.Name).Inc();
-        return Record<string, byte[]>.Create(fingerprint, EventSerializer.Serialize(alert));
+        return Record<string, byte[]>.Create(fingerprint, EventSerializer.Serialize(alert), TraceAlert(fingerprint, status));
+    }
+
+    /// <summary>
+    /// An alert is always worth its trace: a kept span, child of the triggering record's trace when there is one, whose
+    /// traceparent goes on the alert record so the sink's write of it joins the same trace. Null when tracing is off.
+    /// </summary>
+    private Confluent.Kafka.Headers? TraceAlert(string fingerprint, string status)
+    {
+        if (!PipelineTracing.Enabled) return null;
+        PipelineTracing.TryExtract(_cause, out var parent);
+        using var span = PipelineTracing.StartKept("processors alert", ActivityKind.Internal, "alert", parent);
+        span?.SetTag("alert.name", rule.Name);
+        span?.SetTag("alert.status", status);
+        span?.SetTag("alert.fingerprint", fingerprint);
+        return PipelineTracing.HeadersFor(span);
     }
 
     private void Forward(Record<string, byte[]>? record)
     {
-        if (record is not null) _context!.Forward(record.Key, record.Value);
+        if (record is null) return;
+        // Punctuation has no record of its own: the alert's traceparent is set on the context the sink node reads.
+        if (record.Headers is not null) _context!.SetHeaders(record.Headers);
+        _context!.Forward(record.Key, record.Value);
     }
 
     private Record<string, byte[]>? Save(string group, AlertState state, Record<string, byte[]>? output)

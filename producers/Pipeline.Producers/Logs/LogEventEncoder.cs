@@ -64,6 +64,9 @@ public sealed class LogEventEncoder
     /// Encodes one line into this encoder's buffer: the span is valid until the next call. The hot path
     /// copies it only once, into the record handed to Kafka.
     /// </summary>
+    /// <summary>The level the last encoded line states (<c>error</c>, <c>warn</c>, ...), or null: lets the tailer keep the trace of a batch with an error line.</summary>
+    public string? LastLevel { get; private set; }
+
     public ReadOnlySpan<byte> EncodeInPlace(ReadOnlySpan<byte> line, long offset, string path, string fileIdentity, DateTimeOffset timestamp, LineFlags flags)
     {
         bool parsed = false;
@@ -99,6 +102,7 @@ public sealed class LogEventEncoder
         w.WriteEndObject();
         w.WriteNumber("offset"u8, offset);
         var level = LevelSniffer.Sniff(line);
+        LastLevel = level;
         if (level is not null) w.WriteString("level"u8, level);
         if (flags != LineFlags.None)
         {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Confluent.Kafka;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -62,6 +63,11 @@ public sealed class LogTailer : BackgroundService, ILineSink, IConfigReloadable
     private readonly byte[]?[] _recordArrays = new byte[]?[16 * 1024];
     private readonly System.Buffers.ArrayBufferWriter<byte> _filteredBuffer = new(4096);
     private readonly System.Text.Json.Utf8JsonWriter _filteredWriter;
+    // The read pass's span, started with its first record: one span per published batch, not per line.
+    private Activity? _batchSpan;
+    private Headers? _batchHeaders;
+    private bool _batchStarted;
+    private int _batchRecords;
     private int _readStart;
     private bool _paused;
     private bool _checkpointsDirty = true;
@@ -373,6 +379,7 @@ public sealed class LogTailer : BackgroundService, ILineSink, IConfigReloadable
                 if (reader.InFlight == 0 && !reader.DeliveryFailed) (closed ??= []).Add(reader);
             }
         }
+        EndBatch();
         _paused = ((ILineSink)this).Paused;
         if (closed is not null)
         {
@@ -463,7 +470,16 @@ public sealed class LogTailer : BackgroundService, ILineSink, IConfigReloadable
 
     private void Produce(string topic, LogFileReader reader, byte[] value, long ackOffset, DateTimeOffset now, bool deadLetter)
     {
-        // One message object, reused: the client reads it during Produce and keeps only the key and value.
+        if (!_batchStarted) BeginBatch();
+        if (_batchSpan is not null)
+        {
+            _batchRecords++;
+            if (deadLetter) KeepBatch("deadletter");
+            else if (_current?.Encoder.LastLevel is "error" or "fatal") KeepBatch("error");
+        }
+        // One message object, reused: the client reads it during Produce and keeps the key, value and headers
+        // (the batch's traceparent, built once; null when tracing is off or the batch is not sampled).
+        _message.Headers = _batchHeaders;
         _message.Value = value;
         _message.Timestamp = new Timestamp(now);
         var handler = deadLetter ? reader.DeadLetterHandler ??= MakeHandler(reader, true) : reader.DeliveryHandler ??= MakeHandler(reader, false);
@@ -490,6 +506,35 @@ public sealed class LogTailer : BackgroundService, ILineSink, IConfigReloadable
                 return;
             }
         }
+    }
+
+    private void BeginBatch()
+    {
+        _batchStarted = true;
+        _batchSpan = PipelineTracing.StartBatch("logs publish", ActivityKind.Producer);
+        if (_batchSpan is null) return;
+        _batchSpan.SetTag("messaging.system", "kafka");
+        _batchSpan.SetTag("host.name", _host);
+        _batchHeaders = PipelineTracing.HeadersFor(_batchSpan);
+    }
+
+    /// <summary>The batch carries an error line or a dead letter: keep its trace, and send the sampled traceparent from this record on.</summary>
+    private void KeepBatch(string reason)
+    {
+        if (_batchSpan!.GetTagItem(PipelineTracing.KeepTag) is not null) return;
+        bool wasSampled = _batchSpan.Recorded;
+        PipelineTracing.Keep(_batchSpan, reason);
+        if (!wasSampled) _batchHeaders = PipelineTracing.HeadersFor(_batchSpan);
+    }
+
+    private void EndBatch()
+    {
+        if (_batchSpan is not null)
+        {
+            _batchSpan.SetTag("messaging.batch.message_count", _batchRecords);
+            _batchSpan.Dispose();
+        }
+        (_batchSpan, _batchHeaders, _batchStarted, _batchRecords) = (null, null, false, 0);
     }
 
     private Action<DeliveryReport<byte[], byte[]>> MakeHandler(LogFileReader reader, bool deadLetter) => report =>
@@ -553,6 +598,7 @@ public sealed class LogTailer : BackgroundService, ILineSink, IConfigReloadable
 
     private void Shutdown()
     {
+        EndBatch();
         _watcher.Dispose();
         if (_producer is null) return;
         int remaining = _producer.Flush(TimeSpan.FromSeconds(30));

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 using Pipeline.Plumbing.Config;
@@ -47,7 +48,12 @@ public sealed class ProbePublisher : IProbeReportSink, IDisposable
 
     public void Report(ProbeReport report)
     {
-        var message = new Message<byte[], byte[]> { Key = _key, Value = _encoder.Encode(report), Timestamp = new Timestamp(report.Time) };
+        // A probe run publishes one result: that is its batch, and a problem found keeps the trace.
+        using var span = report.Result.Status == ProbeStatus.Problem
+            ? PipelineTracing.StartKept("probes publish", ActivityKind.Producer, "error")
+            : PipelineTracing.StartBatch("probes publish", ActivityKind.Producer);
+        span?.SetTag("pipeline.probe", report.Probe.Name);
+        var message = new Message<byte[], byte[]> { Key = _key, Value = _encoder.Encode(report), Timestamp = new Timestamp(report.Time), Headers = PipelineTracing.HeadersFor(span) };
         _produced.Inc();
         try
         {

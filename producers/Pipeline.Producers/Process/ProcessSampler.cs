@@ -94,7 +94,13 @@ public sealed class ProcessSampler : BackgroundService
                 }
                 else if (now >= nextScan)
                 {
-                    PublishLifecycle(collector.Scan(), publisher);
+                    var scan = collector.Scan();
+                    if (scan.Started.Count + scan.Exited.Count > 0)
+                    {
+                        using var span = BeginBatch(publisher, "process lifecycle publish");
+                        PublishLifecycle(scan, publisher);
+                        publisher.Headers = null;
+                    }
                     PollOom(collector, oom, publisher);
                     nextScan = now + _scanInterval;
                 }
@@ -113,7 +119,28 @@ public sealed class ProcessSampler : BackgroundService
         }
     }
 
+    /// <summary>One span per published batch (a sample, a scan's starts and exits, OOM kills); its traceparent goes on each record.</summary>
+    private static Activity? BeginBatch(SpoolingProducer publisher, string name, bool keep = false)
+    {
+        var span = keep ? PipelineTracing.StartKept(name, ActivityKind.Producer, "error") : PipelineTracing.StartBatch(name, ActivityKind.Producer);
+        publisher.Headers = PipelineTracing.HeadersFor(span);
+        return span;
+    }
+
     private void SampleOnce(ProcessCollector collector, SpoolingProducer publisher)
+    {
+        using var span = BeginBatch(publisher, "process sample publish");
+        try
+        {
+            SampleAndPublish(collector, publisher);
+        }
+        finally
+        {
+            publisher.Headers = null;
+        }
+    }
+
+    private void SampleAndPublish(ProcessCollector collector, SpoolingProducer publisher)
     {
         long started = Stopwatch.GetTimestamp();
         var snapshot = collector.Sample();
@@ -164,6 +191,9 @@ public sealed class ProcessSampler : BackgroundService
     {
         _kills.Clear();
         oom.Poll(_cgroups, _kills);
+        if (_kills.Count == 0) return;
+        // An OOM kill is an error: its trace is kept whatever the ratio.
+        using var span = BeginBatch(publisher, "process oom publish", keep: true);
         foreach (var kill in _kills)
         {
             var victim = kill.Pid is { } pid ? collector.Find(pid) : null;
@@ -172,5 +202,6 @@ public sealed class ProcessSampler : BackgroundService
             PipelineMetrics.OomKills.WithLabels(kill.Source).Inc();
             publisher.Publish(SpoolKind.Oom, _key, EventSerializer.Serialize(document));
         }
+        publisher.Headers = null;
     }
 }

@@ -59,6 +59,12 @@ public sealed class SpoolingProducer
 
     public DiskSpool Spool => _spool;
 
+    /// <summary>
+    /// Headers for the records published now (the batch's <c>traceparent</c>), or null. Records that go through the
+    /// spool lose them: the trace of a batch Kafka could not take is not worth a spool format change.
+    /// </summary>
+    public Headers? Headers { get; set; }
+
     public void Publish(SpoolKind kind, byte[] key, byte[] value)
     {
         var pending = new Pending(kind, key, value);
@@ -112,7 +118,7 @@ public sealed class SpoolingProducer
         long id = ++_nextId;
         try
         {
-            _producer.Produce(_topic, new Message<byte[], byte[]> { Key = pending.Key, Value = pending.Value },
+            _producer.Produce(_topic, new Message<byte[], byte[]> { Key = pending.Key, Value = pending.Value, Headers = Headers },
                 report => _outcomes.Enqueue(new Outcome(id, false, report.Error.Code == ErrorCode.NoError, report.Error.Reason)));
         }
         catch (ProduceException<byte[], byte[]>)
