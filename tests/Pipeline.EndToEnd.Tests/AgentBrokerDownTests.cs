@@ -100,7 +100,7 @@ public class AgentBrokerDownTests
         try
         {
             using var doc = JsonDocument.Parse(File.ReadAllText(dir.File("data/registry")));
-            return doc.RootElement.EnumerateArray().Where(e => e.GetProperty("path").GetString()!.EndsWith("app.log", StringComparison.Ordinal)).Select(e => e.GetProperty("offset").GetInt64()).FirstOrDefault();
+            return doc.RootElement.GetProperty("entries").EnumerateArray().Where(e => e.GetProperty("path").GetString()!.EndsWith("app.log", StringComparison.Ordinal)).Select(e => e.GetProperty("offset").GetInt64()).FirstOrDefault();
         }
         catch (Exception e) when (e is IOException or JsonException)
         {
