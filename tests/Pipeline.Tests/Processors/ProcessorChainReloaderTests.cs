@@ -17,7 +17,10 @@ using Pipeline.Tests.Producers.Process;
 
 namespace Pipeline.Tests.Processors;
 
-/// <summary>Filter chains of the running processors follow the config file; an invalid one is refused and the old one keeps running.</summary>
+/// <summary>
+/// Filter chains of the running processors follow the config file; an invalid one is refused and the old one keeps
+/// running. (The running service also shows its consumer lag.)
+/// </summary>
 [Collection(ConfigReloaderTests.Name)]
 public class ProcessorChainReloaderTests
 {
@@ -103,6 +106,9 @@ public class ProcessorChainReloaderTests
         {
             Send(producer, "alpha 1", "beta 1", "gamma 1");
             Assert.Equal(["beta 1", "gamma 1"], await filtered.Next(2));
+            // The processors report their consumer lag like the sinks do, from Streamiz's own consumer.
+            await Eventually.True(() => PipelineMetrics.ConsumerLag.GetAllLabelValues().Any(l => l[0] == ProcessorTopology.Stage && l[1] == TopicCatalog.Logs.Name
+                && PipelineMetrics.ConsumerLag.WithLabels(l).Value == 0), TimeSpan.FromSeconds(15), "pipeline_consumer_lag{stage=\"processors\"} caught up");
 
             double failures = PipelineMetrics.ConfigReloads.WithLabels("failure").Value;
             File.WriteAllText(path, Toml(dir.Path, "beta"));
