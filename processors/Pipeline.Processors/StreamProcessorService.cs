@@ -6,6 +6,7 @@ using Pipeline.Processors.Decoding;
 using Pipeline.Processors.Filtering;
 using Pipeline.Processors.Rules;
 using Streamiz.Kafka.Net;
+using Streamiz.Kafka.Net.Kafka;
 using Streamiz.Kafka.Net.SerDes;
 
 namespace Pipeline.Processors;
@@ -18,6 +19,7 @@ public sealed class StreamProcessorService(PipelineConfig config, KafkaSettings 
 
     private readonly ILogger _logger = loggerFactory.CreateLogger<StreamProcessorService>();
     private readonly ProcessorActivity _activity = new();
+    private readonly LagReportingClientBuilder _clients = new();
     private KafkaStream? _stream;
 
     /// <summary>The live filter chains; <see cref="SourceFilterChains.Replace"/> swaps them on reload.</summary>
@@ -51,7 +53,8 @@ public sealed class StreamProcessorService(PipelineConfig config, KafkaSettings 
             WriteFiltered = writeFiltered,
             Logger = _logger,
         });
-        _stream = new KafkaStream(topology, StreamConfig(config, kafka, loggerFactory));
+        var streamConfig = StreamConfig(config, kafka, loggerFactory);
+        _stream = new KafkaStream(topology, streamConfig, new DefaultKafkaClientSupplier(new KafkaLoggerAdapter(streamConfig), streamConfig, _clients));
         _stream.StateChanged += (from, to) =>
         {
             if (to == KafkaStream.State.ERROR) _logger.LogError("stream processors failed ({From} -> {To}); see the errors above", from, to);
@@ -70,6 +73,7 @@ public sealed class StreamProcessorService(PipelineConfig config, KafkaSettings 
             await Task.Delay(100, cancellationToken).ConfigureAwait(false);
         _stream.Dispose();
         _stream = null;
+        _clients.ForgetAll();
         _logger.LogInformation("processors stopped");
     }
 

@@ -189,7 +189,14 @@ internal static class StageHost
                 builder.Services.AddHostedService<ConsoleAlertPrinter>();
             }
         }
-        if (stages.HasFlag(Stages.Processors)) builder.Services.AddHostedService<StreamProcessorService>();
+        if (stages.HasFlag(Stages.Processors))
+        {
+            builder.Services.AddSingleton<StreamProcessorService>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<StreamProcessorService>());
+            // Registered before the log tailer's: a chain the processors reject stops the reload before the tailer takes it.
+            builder.Services.AddSingleton<IConfigReloadable>(sp => new Pipeline.Processors.Filtering.ProcessorChainReloader(
+                sp.GetRequiredService<StreamProcessorService>().Chains, config, sp.GetRequiredService<ILogger<Pipeline.Processors.Filtering.ProcessorChainReloader>>()));
+        }
         if (stages.HasFlag(Stages.Producers))
         {
             builder.Services.AddSingleton<LogTailer>();

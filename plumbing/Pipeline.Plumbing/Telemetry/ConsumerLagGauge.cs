@@ -47,6 +47,20 @@ public sealed class ConsumerLagGauge(string stage)
         }
     }
 
+    /// <summary>
+    /// Removes the series of partitions not in <paramref name="assignment"/>: for a consumer whose rebalance handlers
+    /// belong to someone else (Streamiz), so revoked partitions are noticed at the next update instead.
+    /// </summary>
+    public void ForgetAllBut(List<TopicPartition> assignment)
+    {
+        List<TopicPartition>? gone = null;
+        foreach (var tp in _children.Keys)
+        {
+            if (!assignment.Contains(tp)) (gone ??= []).Add(tp);
+        }
+        if (gone is not null) Forget(gone);
+    }
+
     /// <summary>Removes every series of this consumer (it is closing).</summary>
     public void ForgetAll() => Forget([.. _children.Keys]);
 

@@ -18,7 +18,10 @@ public sealed class SourceFilterChains
     /// <summary>The chain for a source topic name (empty when none is configured).</summary>
     public FilterChain For(string topic) => _chains.TryGetValue(topic, out var chain) ? chain : FilterChain.Empty;
 
-    /// <summary>Builds the new chains and swaps them in; throws (leaving the old ones running) when one is invalid.</summary>
+    /// <summary>
+    /// Builds the new chains and swaps them in; throws <see cref="ArgumentException"/> naming the source and the
+    /// filter (leaving the old chains running) when one is invalid.
+    /// </summary>
     public void Replace(IReadOnlyList<FilterConfig> filters, FilterFactory factory) => _chains = Build(filters, factory);
 
     private static Dictionary<string, FilterChain> Build(IReadOnlyList<FilterConfig> filters, FilterFactory factory)
@@ -27,7 +30,15 @@ public sealed class SourceFilterChains
         foreach (var source in filters.Select(f => f.Source).Distinct())
         {
             var topic = Schemas.Topics.TopicCatalog.Sources[source];
-            result[topic.Name] = factory.CreateChain(filters.Where(f => f.Source == source).ToList(), ProcessorTopology.Stage);
+            try
+            {
+                result[topic.Name] = factory.CreateChain(filters.Where(f => f.Source == source).ToList(), ProcessorTopology.Stage);
+            }
+            catch (ArgumentException e)
+            {
+                // The factory numbers filters within one source's chain: say which chain.
+                throw new ArgumentException($"[[processors.filters]] of source \"{source}\": {e.Message}", e);
+            }
         }
         return result;
     }
