@@ -15,8 +15,10 @@ namespace Pipeline.Plumbing.Telemetry;
 /// same kind as any rule's (<c>alert.source=self</c>), so a pipeline that is drowning says so where
 /// its operators already look.
 /// </summary>
-public sealed class RuntimeHealthMonitor(PipelineConfig config, KafkaSettings kafka, string serviceName, ILogger<RuntimeHealthMonitor> logger) : BackgroundService
+public sealed class RuntimeHealthMonitor(PipelineConfig config, KafkaSettings kafka, string serviceName, ILogger<RuntimeHealthMonitor> logger) : IHostedService, IDisposable
 {
+    private readonly CancellationTokenSource _stop = new();
+    private Thread? _thread;
     private readonly RuntimeHealthConfig _limits = config.RuntimeHealth;
     private readonly Dictionary<string, DateTimeOffset> _firingSince = new(StringComparer.Ordinal);
     private long _exceptions;
@@ -40,11 +42,25 @@ public sealed class RuntimeHealthMonitor(PipelineConfig config, KafkaSettings ka
         yield return ("exceptions_per_second", rate, _limits.ExceptionsPerSecondMax);
     }
 
-    // Its own thread, not the pool: a starved thread pool must not be able to silence its own alarm.
-    protected override Task ExecuteAsync(CancellationToken stoppingToken)
-        => _limits.Enabled
-            ? Task.Factory.StartNew(() => Run(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default)
-            : Task.CompletedTask;
+    // Its own thread, started here and not from BackgroundService.ExecuteAsync: since .NET 10 the host runs
+    // ExecuteAsync on the thread pool, so a pool already flooded at start would never even start its own alarm.
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!_limits.Enabled) return Task.CompletedTask;
+        _thread = new Thread(() => Run(_stop.Token)) { IsBackground = true, Name = "runtime health" };
+        _thread.Start();
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        _stop.Cancel();
+        // Run ends within one interval plus its final flush (at most 5 s).
+        _thread?.Join(TimeSpan.FromSeconds(10));
+        return Task.CompletedTask;
+    }
+
+    public void Dispose() => _stop.Dispose();
 
     private void Run(CancellationToken stoppingToken)
     {
