@@ -51,6 +51,17 @@ internal sealed class LogFileDiscovery
         }
     }
 
+    /// <summary>Whether <paramref name="fullPath"/> is one of this input's files by its globs (not by what is on disk now).</summary>
+    public bool Matches(string fullPath)
+    {
+        foreach (var (root, matcher, _) in _matchers)
+        {
+            var prefix = root.EndsWith('/') ? root : root + "/";
+            if (fullPath.StartsWith(prefix, StringComparison.Ordinal) && matcher.Match(root, fullPath[prefix.Length..]).HasMatches) return true;
+        }
+        return false;
+    }
+
     /// <summary>The directories the globs start from, for file system notifications.</summary>
     public IEnumerable<(string Root, bool Recursive)> WatchRoots
     {

@@ -14,6 +14,8 @@ internal sealed class LogFileWatcher(ILogger logger) : IDisposable
     private readonly Dictionary<string, FileSystemWatcher> _watchers = new(StringComparer.Ordinal);
     private readonly HashSet<string> _failed = new(StringComparer.Ordinal);
     private readonly AutoResetEvent _changed = new(false);
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(string From, string To)> _renames = new();
+    private const int MaxPendingRenames = 4096;
 
     /// <summary>Set when a watched directory changed since the tailer last waited.</summary>
     public WaitHandle Changed => _changed;
@@ -51,7 +53,7 @@ internal sealed class LogFileWatcher(ILogger logger) : IDisposable
                 watcher.Changed += OnChange;
                 watcher.Created += OnChange;
                 watcher.Deleted += OnChange;
-                watcher.Renamed += OnChange;
+                watcher.Renamed += OnRenamed;
                 watcher.Error += OnError;
                 watcher.EnableRaisingEvents = true;
                 _watchers[root] = watcher;
@@ -66,6 +68,20 @@ internal sealed class LogFileWatcher(ILogger logger) : IDisposable
     }
 
     private void OnChange(object sender, FileSystemEventArgs e) => _changed.Set();
+
+    /// <summary>
+    /// Kept for the tailer: a file created and renamed away between two scans (rotation faster than the
+    /// tailer looks, or a tailer thread starved on a busy host) was never matched by a glob, and this
+    /// rename is the only trace of it. Bounded: beyond it, such files are lost exactly as without a watcher.
+    /// </summary>
+    private void OnRenamed(object sender, RenamedEventArgs e)
+    {
+        if (_renames.Count < MaxPendingRenames) _renames.Enqueue((e.OldFullPath, e.FullPath));
+        _changed.Set();
+    }
+
+    /// <summary>The next rename seen since the last call, oldest first.</summary>
+    public bool TryTakeRename(out (string From, string To) rename) => _renames.TryDequeue(out rename);
 
     private void OnError(object sender, ErrorEventArgs e)
     {

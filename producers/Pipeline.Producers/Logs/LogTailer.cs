@@ -267,6 +267,7 @@ public sealed class LogTailer : BackgroundService, ILineSink, IConfigReloadable
             }
             input.FirstScan = false;
         }
+        OpenRenamedBeforeRead(seen);
         // Forget failures of files that are gone, so the set cannot grow without bound.
         if (_unopenable.Count > 0) _unopenable.IntersectWith(seen);
         foreach (var reader in _readers.Values)
@@ -277,6 +278,33 @@ public sealed class LogTailer : BackgroundService, ILineSink, IConfigReloadable
             {
                 reader.Rotated = true;
                 _logger.LogInformation("{Path} was rotated or deleted; reading the old file to its end", reader.Path);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A file that matched a glob but was renamed to a name no glob matches before any scan saw it (logrotate
+    /// faster than the scan, or this thread starved): found through the watcher's rename events, read from
+    /// its beginning like any new file, as a rotated file that closes once read to its end.
+    /// </summary>
+    private void OpenRenamedBeforeRead(HashSet<FileIdentity> seen)
+    {
+        while (_watcher.TryTakeRename(out var rename))
+        {
+            LogInput? from = null;
+            foreach (var input in _inputs)
+            {
+                if (input.Discovery.Matches(rename.To)) { from = null; break; } // still matched: the scan has it
+                if (from is null && input.Discovery.Matches(rename.From)) from = input;
+            }
+            if (from is null) continue;
+            var status = FileIdentity.Of(rename.To);
+            if (status is null || !seen.Add(status.Value.Identity) || _readers.ContainsKey(status.Value.Identity)) continue;
+            Open(from, rename.To, status.Value, firstScan: false);
+            if (_readers.TryGetValue(status.Value.Identity, out var reader))
+            {
+                reader.Rotated = true;
+                _logger.LogInformation("{Path} was renamed from {From} before it was read; reading it to its end", rename.To, rename.From);
             }
         }
     }

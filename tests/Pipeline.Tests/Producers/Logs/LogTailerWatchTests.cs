@@ -30,6 +30,30 @@ public class LogTailerWatchTests
     }
 
     [Fact]
+    public async Task AFileRotatedAwayBeforeAnyScanSawItIsStillReadToItsEnd()
+    {
+        // The next poll is a minute away, and the file is renamed to a name the glob does not match within
+        // microseconds of its creation: only the rename notification leads to it.
+        await using var h = new TailerHarness("tail-renamed-early-host", input => input.ScanInterval = "60s");
+        var path = h.LogFile("app.log");
+        TailerHarness.Append(path, "first file\n");
+        await h.StartTailerAsync();
+        h.WaitForMessages("first file");
+
+        File.Move(path, h.LogFile("app.log.1"));
+        using (var brief = new FileStream(path, FileMode.CreateNew, FileAccess.Write))
+        {
+            brief.Write("lived for an instant 1\nlived for an instant 2\n"u8);
+        }
+        File.Move(path, h.LogFile("app.log.2"));
+        TailerHarness.Append(path, "third file\n");
+
+        h.WaitForMessages("lived for an instant 1", "lived for an instant 2", "third file");
+        h.Settle();
+        LogTailerFileLifecycleTests.AssertEachMessageOnce(h.Received, "first file", "lived for an instant 1", "lived for an instant 2", "third file");
+    }
+
+    [Fact]
     public async Task WithoutNotificationsPollingAloneFindsNewLinesNewFilesAndRotations()
     {
         await using var h = new TailerHarness("tail-poll-host", input => input.ScanInterval = "200ms");
