@@ -12,6 +12,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 probes=${1:-200}
+# MIX=tcp|file|disk|memory|load runs every probe as that one type, to see what each costs (not recorded).
+mix=${MIX:-}
 seconds=${2:-60}
 warmup=10
 
@@ -29,6 +31,7 @@ touch "$work/files/heartbeat"
   echo "host_name = \"bench-node\""
   echo "[kafka]"
   echo "embedded_port = $broker_port"
+  [ -n "${KAFKA_PROPERTIES:-}" ] && echo "properties = { $KAFKA_PROPERTIES }"
   echo "[metrics]"
   echo "listen = \"127.0.0.1:$metrics_port\""
   echo "[probe_runner]"
@@ -37,10 +40,15 @@ touch "$work/files/heartbeat"
   echo "paths = [\"$work/logs/*.log\"]"
   for i in $(seq 1 "$probes"); do
     case $((i % 10)) in
-      0|1|2|3) echo -e "[[probes]]\nname = \"tcp-$i\"\ntype = \"tcp\"\ntarget = \"127.0.0.1:$broker_port\"\ninterval = \"1s\"\ntimeout = \"500ms\"" ;;
-      4|5|6) echo -e "[[probes]]\nname = \"file-$i\"\ntype = \"file\"\ntarget = \"$work/files/heartbeat\"\nmax_age = \"1h\"\ninterval = \"1s\"" ;;
-      7|8) echo -e "[[probes]]\nname = \"disk-$i\"\ntype = \"disk\"\ntarget = \"/\"\ninterval = \"1s\"\ncondition = \"DiskPressure\"" ;;
-      9) if ((i % 20 == 9)); then echo -e "[[probes]]\nname = \"memory-$i\"\ntype = \"memory\"\ninterval = \"1s\""; else echo -e "[[probes]]\nname = \"load-$i\"\ntype = \"load\"\ninterval = \"1s\"\nmax_load_per_core = 1000"; fi ;;
+      0|1|2|3) kind=tcp ;; 4|5|6) kind=file ;; 7|8) kind=disk ;; 9) if ((i % 20 == 9)); then kind=memory; else kind=load; fi ;;
+    esac
+    kind=${mix:-$kind}
+    case $kind in
+      tcp) echo -e "[[probes]]\nname = \"tcp-$i\"\ntype = \"tcp\"\ntarget = \"127.0.0.1:$broker_port\"\ninterval = \"1s\"\ntimeout = \"500ms\"" ;;
+      file) echo -e "[[probes]]\nname = \"file-$i\"\ntype = \"file\"\ntarget = \"$work/files/heartbeat\"\nmax_age = \"1h\"\ninterval = \"1s\"" ;;
+      disk) echo -e "[[probes]]\nname = \"disk-$i\"\ntype = \"disk\"\ntarget = \"/\"\ninterval = \"1s\"\ncondition = \"DiskPressure\"" ;;
+      memory) echo -e "[[probes]]\nname = \"memory-$i\"\ntype = \"memory\"\ninterval = \"1s\"" ;;
+      load) echo -e "[[probes]]\nname = \"load-$i\"\ntype = \"load\"\ninterval = \"1s\"\nmax_load_per_core = 1000" ;;
     esac
   done
 } >"$work/bench.toml"
@@ -97,6 +105,7 @@ print(f"{cpu:.2f} {quantile(0.5)*1000:.2f} {quantile(0.99)*1000:.2f} {int(r1 - r
 PY
 )
 
+if [ -n "$mix" ]; then echo "MIX=$mix: agent CPU ${cpu}% of one core; lag p50 ${p50} ms, p99 ${p99} ms; ${runs} runs"; exit 0; fi
 line="| $(date -u +%Y-%m-%d) | $probes probes @ 1s, ${seconds}s | $runs runs | ${cpu}% of one core | p50 ${p50} ms, p99 ${p99} ms | load ${load} on $(nproc) cores |"
 echo "agent CPU ${cpu}% of one core; scheduling lag p50 ${p50} ms, p99 ${p99} ms; ${runs} runs in ${seconds}s; load average ${load}"
 results=bench/RESULTS.md

@@ -10,12 +10,13 @@ namespace Pipeline.Producers.Probes;
 /// Runs every configured probe on its own interval, at most <c>probe_runner.concurrency</c> at a time, and
 /// hands each result to the sinks (Kafka, node conditions). Each probe has its own loop on a drift-free
 /// schedule, so a slow or hung probe only ever delays itself: its run is abandoned at its timeout and its
-/// concurrency slot freed. First runs are spread over the first second (or the interval, if shorter) so
+/// concurrency slot freed. First runs are spread, in two 500 ms waves, over the first second (or the interval, if shorter) so
 /// a few hundred probes do not all start in the same millisecond, the way Prometheus spreads scrapes.
 /// </summary>
 public sealed class ProbeScheduler : BackgroundService
 {
     private static readonly TimeSpan MaxSpread = TimeSpan.FromSeconds(1);
+    private static readonly long SpreadStep = Stopwatch.Frequency / 2;
 
     private readonly IReadOnlyList<ScheduledProbe> _probes;
     private readonly IProbeReportSink[] _sinks;
@@ -49,6 +50,11 @@ public sealed class ProbeScheduler : BackgroundService
             var probe = _probes[i];
             var spread = probe.Interval < MaxSpread ? probe.Interval : MaxSpread;
             long phase = (long)(spread.TotalSeconds * Stopwatch.Frequency * i / _probes.Count);
+            // Spread in two waves a second, not evenly: probes due in the same wave wake the process once
+            // between them. Each wake-up of a sleeping thread (timer, thread pool, Kafka client) costs far more
+            // CPU than a cheap probe itself: 200 probes at 1 s took 16.6% of a core spread evenly, 7.0% in
+            // 50 ms steps, 2.8% in 500 ms steps, with p99 scheduling lag 5 -> 9 ms (bench/probes.sh).
+            phase -= phase % SpreadStep;
             loops[i] = LoopAsync(probe, start + phase, stoppingToken);
         }
         try
