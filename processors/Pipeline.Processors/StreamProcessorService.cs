@@ -37,6 +37,11 @@ public sealed class StreamProcessorService(PipelineConfig config, KafkaSettings 
         return BuiltInRules.Effective(config).Select(r => new ThresholdRule(r, grace)).ToList();
     }
 
+    /// <summary>The stream's state (RUNNING between rebalances), and since when, for readiness checks and tests.</summary>
+    public KafkaStream.State State { get; private set; } = KafkaStream.State.CREATED;
+
+    public DateTime StateSince { get; private set; } = DateTime.UtcNow;
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var rules = CompileRules(config);
@@ -57,6 +62,7 @@ public sealed class StreamProcessorService(PipelineConfig config, KafkaSettings 
         _stream = new KafkaStream(topology, streamConfig, new DefaultKafkaClientSupplier(new KafkaLoggerAdapter(streamConfig), streamConfig, _clients));
         _stream.StateChanged += (from, to) =>
         {
+            (State, StateSince) = (to, DateTime.UtcNow);
             if (to == KafkaStream.State.ERROR) _logger.LogError("stream processors failed ({From} -> {To}); see the errors above", from, to);
             else _logger.LogInformation("stream processors: {State}", to);
         };
