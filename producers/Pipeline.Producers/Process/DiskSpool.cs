@@ -286,9 +286,7 @@ public sealed class DiskSpool : IDisposable
         }
         else
         {
-            var tmpFormat = format + ".tmp";
-            File.WriteAllText(tmpFormat, FormatVersion.ToString(CultureInfo.InvariantCulture));
-            File.Move(tmpFormat, format, overwrite: true);
+            ReplaceText(format, FormatVersion.ToString(CultureInfo.InvariantCulture));
         }
         var acked = System.IO.Path.Combine(_directory, "acked");
         if (File.Exists(acked) && long.TryParse(File.ReadAllText(acked).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out long a)) _acked = a;
@@ -321,11 +319,13 @@ public sealed class DiskSpool : IDisposable
         Recount();
     }
 
-    private void WriteAcked()
+    private void WriteAcked() => ReplaceText(System.IO.Path.Combine(_directory, "acked"), _acked.ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>Writes a small file whole or not at all: temp file, then rename (a torn one is deleted at open).</summary>
+    private static void ReplaceText(string path, string text)
     {
-        var path = System.IO.Path.Combine(_directory, "acked");
         var tmp = path + ".tmp";
-        File.WriteAllText(tmp, _acked.ToString(CultureInfo.InvariantCulture));
+        File.WriteAllText(tmp, text);
         File.Move(tmp, path, overwrite: true);
     }
 
