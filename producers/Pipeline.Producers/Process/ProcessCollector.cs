@@ -296,6 +296,9 @@ public sealed partial class ProcessCollector
     private bool ReadUsage(ProcessRecord r)
     {
         int pid = r.Pid;
+        // A process that exited after its identity was read keeps the command line read then, but a zombie
+        // has released its argv: show it as ps does, "[name] <defunct>", at once, not at the next identity read.
+        if (r.IsZombie && r.CommandLine is not null) (r.CommandLine, r.Args) = (null, null);
         if ((_detail & ProcessDetail.Io) != 0)
         {
             var io = _reader.Read(pid, "io"u8, shortReadIsEnd: true);
