@@ -16,6 +16,17 @@ public sealed class LagReportingClientBuilder : DefaultKafkaClientBuilder
     public const int UpdateIntervalMs = 5000;
 
     private readonly Lock _lock = new();
+    private long _lastPollTicks = long.MinValue;
+
+    /// <summary>How long ago a main consumer of this builder's last reported statistics (it polled), or null if none has yet.</summary>
+    public TimeSpan? SinceLastPoll
+    {
+        get
+        {
+            long last = Volatile.Read(ref _lastPollTicks);
+            return last == long.MinValue ? null : TimeSpan.FromMilliseconds(Environment.TickCount64 - last);
+        }
+    }
     private readonly List<ConsumerLagGauge> _gauges = [];
 
     public override ConsumerBuilder<byte[], byte[]> GetConsumerBuilder(ConsumerConfig config)
@@ -31,6 +42,11 @@ public sealed class LagReportingClientBuilder : DefaultKafkaClientBuilder
         lock (_lock) _gauges.Add(gauge);
         builder.SetStatisticsHandler((consumer, _) =>
         {
+            // Statistics arrive only while the stream thread polls: the beat says its loop still turns. Streamiz 1.8.2
+            // was seen to stop polling for good, still reporting RUNNING, after a commit refused mid-rebalance
+            // ("thread is being fenced ... closing lost active tasks as zombies"); systemd's watchdog then restarts us.
+            StageProgress.Beat(StageProgress.Processors);
+            Volatile.Write(ref _lastPollTicks, Environment.TickCount64);
             gauge.ForgetAllBut(consumer.Assignment);
             gauge.Update(consumer, askBroker: false);
         });

@@ -12,9 +12,9 @@ using Streamiz.Kafka.Net.Table;
 namespace Pipeline.Processors;
 
 /// <summary>
-/// The Streamiz topology: for each source topic that a rule reads, decode once (bad records to the
-/// dead-letter topic), then per rule filter -> key by group_by -> tumbling window aggregate -> alert
-/// evaluator -> <c>ops.alerts.v1</c>.
+/// The Streamiz topology: for each source topic that a rule reads, decode and run the filter chain once (bad
+/// records to the dead-letter topic), then per rule where -> key by group_by (re-partitioned only when that is
+/// not the record key) -> window aggregate -> alert evaluator -> <c>ops.alerts.v1</c>.
 /// </summary>
 public static class ProcessorTopology
 {
@@ -39,13 +39,15 @@ public static class ProcessorTopology
         var builder = new StreamBuilder();
         foreach (var source in rules.Select(r => r.Source).Concat(options.WriteFiltered).Distinct())
         {
+            // TransformValues, not Transform: these steps keep the record key, and Streamiz re-partitions after any
+            // step that may change it. Rules grouped by the key then aggregate in place (see GroupsByRecordKey).
             var decoded = builder
                 .Stream<string, byte[]>(source.Name, new StringSerDes(), new ByteArraySerDes(), new EventTimeExtractor())
-                .Transform(TransformerBuilder.New<string, byte[], string, DecodedEvent>()
+                .TransformValues(TransformerBuilder.New<string, byte[], string, DecodedEvent>()
                     .Transformer<DecodeTransformer>(options.Activity, options.Host, options.Logger)
                     .Build(), $"decode-{source.Dataset}")
                 // Always present, so a reload can give a source a chain it did not have at startup.
-                .Transform(TransformerBuilder.New<string, DecodedEvent, string, DecodedEvent>()
+                .TransformValues(TransformerBuilder.New<string, DecodedEvent, string, DecodedEvent>()
                     .Transformer<FilterTransformer>(options.Filters, options.Host)
                     .Build(), $"filter-{source.Dataset}");
 
@@ -60,20 +62,27 @@ public static class ProcessorTopology
             if (options.WriteFiltered.Contains(source))
             {
                 branches[1]
-                    .MapValues((v, _) => v.Raw, $"raw-{source.Dataset}")
+                    .MapValues((v, _) => v.Output, $"raw-{source.Dataset}")
                     .To(FilteredTopic(source), new StringSerDes(), new ByteArraySerDes(), $"to-filtered-{source.Dataset}");
             }
 
             foreach (var rule in rules.Where(r => r.Source == source))
             {
-                var grouped = branches[1]
-                    .Filter((_, v, _) => rule.Where.Matches(v.Fields), $"where-{rule.Name}")
-                    .SelectKey((_, v, _) => rule.GroupKey(v.Fields), $"group-{rule.Name}")
-                    .MapValues((v, _) => rule.Sample(v.Fields), $"sample-{rule.Name}")
-                    .Transform(TransformerBuilder.New<string, double, string, double>()
-                        .Transformer<LateEventFilter>(rule)
-                        .Build(), $"late-{rule.Name}")
-                    .GroupByKey<StringSerDes, DoubleSerDes>(rule.StoreName);
+                var late = TransformerBuilder.New<string, double, string, double>().Transformer<LateEventFilter>(rule).Build();
+                var matching = branches[1].Filter((_, v, _) => rule.Where.Matches(v.Fields), $"where-{rule.Name}");
+                var grouped = rule.GroupsByRecordKey
+                    ? matching
+                        .MapValues((v, _) => rule.Sample(v.Fields), $"sample-{rule.Name}")
+                        .TransformValues(late, $"late-{rule.Name}")
+                        .GroupByKey<StringSerDes, DoubleSerDes>(rule.StoreName)
+                    // Transform, not TransformValues, just before grouping: in Streamiz 1.8.2 a MapValues or
+                    // TransformValues after SelectKey drops the "re-keyed" mark, and GroupByKey would then
+                    // aggregate in the wrong partition without a repartition topic (a test pins this).
+                    : matching
+                        .SelectKey((_, v, _) => rule.GroupKey(v.Fields), $"group-{rule.Name}")
+                        .MapValues((v, _) => rule.Sample(v.Fields), $"sample-{rule.Name}")
+                        .Transform(late, $"late-{rule.Name}")
+                        .GroupByKey<StringSerDes, DoubleSerDes>(rule.StoreName);
                 var windowed = rule.Hopping
                     ? grouped.WindowedBy(HoppingWindowOptions.Of(rule.Window, rule.Every, rule.Grace))
                     : grouped.WindowedBy(TumblingWindowOptions.Of(rule.Window, rule.Grace));
@@ -105,7 +114,7 @@ public static class ProcessorTopology
     {
         foreach (var rule in rules)
         {
-            yield return ($"{applicationId}-{rule.StoreName}-repartition", rule.Source.Partitions);
+            if (!rule.GroupsByRecordKey) yield return ($"{applicationId}-{rule.StoreName}-repartition", rule.Source.Partitions);
             yield return ($"{applicationId}-{rule.StoreName}-changelog", rule.Source.Partitions);
             yield return ($"{applicationId}-{AlertEvaluator.StoreName(rule)}-changelog", rule.Source.Partitions);
         }

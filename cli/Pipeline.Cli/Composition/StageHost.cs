@@ -225,8 +225,11 @@ internal static class StageHost
         builder.Services.AddHostedService(_ => new StagesStartedGate(started));
         if (SystemdWatchdog.IntervalFromEnvironment() is { } watchdog)
         {
+            // The processors are watched but not waited for at start: with no rules they never run a stream thread.
+            var watched = new List<string>(started);
+            if (stages.HasFlag(Stages.Processors)) watched.Add(StageProgress.Processors);
             builder.Services.AddHostedService(sp => new SystemdWatchdog(
-                sp.GetService<ISystemdNotifier>() ?? new SystemdNotifier(), watchdog, started, sp.GetRequiredService<ILogger<SystemdWatchdog>>()));
+                sp.GetService<ISystemdNotifier>() ?? new SystemdNotifier(), watchdog, watched, sp.GetRequiredService<ILogger<SystemdWatchdog>>()));
         }
         return builder.Build();
     }

@@ -17,6 +17,9 @@ public static class StageProgress
     /// <summary>The event sink's loop.</summary>
     public const string EventSink = "sinks";
 
+    /// <summary>The processors' stream thread: it beats from inside its consumer's poll, about every 5 s, idle or not.</summary>
+    public const string Processors = "processors";
+
     private static readonly ConcurrentDictionary<string, Heartbeat> Beats = new(StringComparer.Ordinal);
 
     /// <summary>

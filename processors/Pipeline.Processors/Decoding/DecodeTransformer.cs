@@ -47,6 +47,8 @@ internal sealed class DecodeTransformer : ITransformer<string, byte[], string, D
         }
         _lastOffset[partition] = offset;
         var decoded = EventDecoder.Decode(tpo.Topic, record.Value);
+        if (EventDecoder.KeyMismatch(tpo.Topic, record.Key, decoded) is { } keyError)
+            decoded = DecodedEvent.Invalid(decoded.Raw, "key_mismatch", keyError);
         var headers = record.Headers;
         if (decoded.IsDeadLetter)
         {
@@ -56,7 +58,7 @@ internal sealed class DecodeTransformer : ITransformer<string, byte[], string, D
             headers = DeadLetterSpan.Trace(headers, tpo.Topic, decoded.DeadLetterReason!);
         }
         // The record's headers go on with it: the producer's traceparent reaches the filtered and dead-letter topics.
-        return Record<string, DecodedEvent>.Create(record.Key, decoded, headers);
+        return Record<string, DecodedEvent>.Create(decoded, headers);
     }
 
     public void Close() { }

@@ -42,6 +42,23 @@ public static class EventDecoder
         return DecodedEvent.Valid(root, value);
     }
 
+    /// <summary>
+    /// Null when <paramref name="key"/> is what the topic catalog says the record key holds (host.name for every
+    /// source); otherwise the error naming both. The processors aggregate per record key wherever a rule groups by
+    /// that same field, so a record keyed otherwise would be counted for the wrong group, or on another partition.
+    /// </summary>
+    public static string? KeyMismatch(string topic, string? key, DecodedEvent decoded)
+    {
+        var spec = TopicCatalog.ByName(topic);
+        if (spec is null || decoded.IsDeadLetter) return null;
+        var expected = Lookup(decoded.Root, spec.Key);
+        if (expected.ValueKind == JsonValueKind.String && expected.ValueEquals(key)) return null;
+        var shown = expected.ValueKind == JsonValueKind.String ? expected.GetString() : expected.GetRawText();
+        return key is null
+            ? $"record has no key; {topic} is keyed by {spec.Key} ('{shown}'), so one host's events stay in one partition (kcat: -k '{shown}')"
+            : $"record key '{key}' is not the event's {spec.Key} '{shown}'; {topic} is keyed by {spec.Key}, so one host's events stay in one partition";
+    }
+
     private static string? FirstMissing(JsonElement root, string[] paths)
     {
         foreach (var path in paths)

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Pipeline.Plumbing.Filters;
 using Pipeline.Plumbing.Telemetry;
 using Pipeline.Processors.Decoding;
@@ -40,12 +39,10 @@ internal sealed class FilterTransformer : ITransformer<string, DecodedEvent, str
                 PipelineMetrics.DeadLetters.WithLabels(ProcessorTopology.Stage, "filter_error").Inc();
                 var letter = DeadLetters.Serialize(decoded.Raw, tpo.Topic, tpo.Partition.Value, tpo.Offset.Value,
                     ProcessorTopology.Stage, "filter_error", error!, host, DateTimeOffset.UtcNow);
-                return Record<string, DecodedEvent>.Create(record.Key, DecodedEvent.Invalid(decoded.Raw, "filter_error", error!).WithDeadLetter(letter),
+                return Record<string, DecodedEvent>.Create(DecodedEvent.Invalid(decoded.Raw, "filter_error", error!).WithDeadLetter(letter),
                     DeadLetterSpan.Trace(record.Headers, tpo.Topic, "filter_error"));
             default:
-                var bytes = e.ToUtf8();
-                var reader = new Utf8JsonReader(bytes);
-                return Record<string, DecodedEvent>.Create(record.Key, DecodedEvent.Valid(JsonElement.ParseValue(ref reader), bytes), record.Headers);
+                return Record<string, DecodedEvent>.Create(decoded.WithFiltered(e), record.Headers);
         }
     }
 

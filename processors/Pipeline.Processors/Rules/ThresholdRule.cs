@@ -72,8 +72,15 @@ public sealed class ThresholdRule
         _ => false,
     };
 
+    /// <summary>
+    /// The rule groups by exactly what its source's records are keyed by (host.name): its groups are the record keys
+    /// already, each in one partition, so it needs no re-keying and no repartition topic. The processors check the
+    /// key of every record they read (<see cref="Decoding.EventDecoder.KeyMismatch"/>).
+    /// </summary>
+    public bool GroupsByRecordKey => GroupBy.Length == 1 && GroupBy[0].Text == Source.Key;
+
     /// <summary>The record key for an event: its group_by values joined.</summary>
-    public string GroupKey(in JsonFieldSource fields)
+    public string GroupKey<TSource>(in TSource fields) where TSource : IFieldSource
     {
         if (GroupBy.Length == 1) return fields.Get(GroupBy[0]).ToString();
         var sb = new StringBuilder();
@@ -86,7 +93,7 @@ public sealed class ThresholdRule
     }
 
     /// <summary>The number the aggregate consumes from an event (1 for count), or NaN when the field is missing.</summary>
-    public double Sample(in JsonFieldSource fields)
+    public double Sample<TSource>(in TSource fields) where TSource : IFieldSource
     {
         if (Aggregate.Field is null) return 1;
         return fields.Get(Aggregate.Field).TryGetNumber(out var n) ? n : double.NaN;

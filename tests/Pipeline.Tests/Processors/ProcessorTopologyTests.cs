@@ -60,12 +60,13 @@ public class ProcessorTopologyTests
 
         private long _offset;
 
-        public void Line(string host, string message, DateTime at)
+        /// <summary>A log line of <paramref name="host"/>, keyed by the host as the agent keys it, or by <paramref name="key"/>.</summary>
+        public void Line(string host, string message, DateTime at, string? key = "")
         {
             var encoder = new LogEventEncoder(host, new Dictionary<string, string>(), []);
             var flags = LineFlags.None;
             var value = encoder.Encode(Encoding.UTF8.GetBytes(message), _offset += 100, "/var/log/app.log", "1:2:3", at, flags);
-            Logs.PipeInput(host, value, at);
+            Logs.PipeInput(key == "" ? host : key!, value, at); // null: a record without a key
         }
 
         public List<AlertEvent> ReadAlerts()
@@ -178,8 +179,54 @@ public class ProcessorTopologyTests
     [Fact]
     public void InternalTopicsAreNamedAfterTheApplicationAndTheRule()
     {
-        var topics = ProcessorTopology.InternalTopics("app", [new ThresholdRule(ErrorRule)]).ToList();
-        Assert.Contains(("app-rule-errors-repartition", TopicCatalog.Logs.Partitions), topics);
+        var perFile = PerFile();
+        var topics = ProcessorTopology.InternalTopics("app", [new ThresholdRule(ErrorRule), new ThresholdRule(perFile)]).ToList();
         Assert.Contains(("app-rule-errors-changelog", TopicCatalog.Logs.Partitions), topics);
+        Assert.Contains(("app-rule-errors-state-changelog", TopicCatalog.Logs.Partitions), topics);
+        Assert.Contains(("app-rule-per-file-repartition", TopicCatalog.Logs.Partitions), topics);
+        // Grouped by host.name, the records' own key: aggregated where they are read, no repartition topic.
+        Assert.DoesNotContain(("app-rule-errors-repartition", TopicCatalog.Logs.Partitions), topics);
+    }
+
+    private static RuleConfig PerFile() => new()
+    {
+        Name = "per-file", Source = "logs", Where = ErrorRule.Where, GroupBy = ["host.name", "log.file.path"],
+        Aggregate = "count()", Op = ">=", Threshold = 3, Window = "10s",
+    };
+
+    [Fact]
+    public void OnlyARuleThatReKeysGoesThroughARepartitionTopic()
+    {
+        var perFile = PerFile();
+        var byHost = ProcessorTopology.Build([new ThresholdRule(ErrorRule)], Options()).Describe().ToString()!;
+        var byFile = ProcessorTopology.Build([new ThresholdRule(perFile)], Options()).Describe().ToString()!;
+        Assert.DoesNotContain("repartition", byHost);
+        Assert.True(byFile.Contains("rule-per-file-repartition", StringComparison.Ordinal), byFile);
+
+        static ProcessorTopology.Options Options() => new("app", "h", TimeSpan.FromSeconds(1), new ProcessorActivity(), TimeProvider.System);
+    }
+
+    [Fact]
+    public void ARecordNotKeyedByItsHostIsDeadLetteredAndNotCountedForAnyGroup()
+    {
+        using var h = new Harness(ErrorRule);
+        var t0 = DateTime.UtcNow;
+        for (int i = 0; i < 3; i++) h.Line("web-1", "ERROR keyed by another host", t0.AddMilliseconds(i), key: "web-2");
+        h.Line("web-1", "ERROR without a key", t0.AddMilliseconds(3), key: null);
+        Assert.Empty(h.ReadAlerts());
+
+        var letters = h.DeadLetters.ReadValueList().Select(v => EventSerializer.Deserialize(v, EventJsonContext.Default.DeadLetterEvent)).ToList();
+        Assert.Equal(4, letters.Count);
+        Assert.All(letters, l => Assert.Equal("key_mismatch", l.DeadLetter.Reason));
+        Assert.Contains("record key 'web-2' is not the event's host.name 'web-1'", letters[0].Error.Message);
+        Assert.Contains("record has no key", letters[3].Error.Message);
+
+        // The same host's correctly keyed errors count from zero: none of the four above were counted.
+        for (int i = 0; i < 2; i++) h.Line("web-1", "ERROR keyed right", t0.AddMilliseconds(10 + i));
+        Assert.Empty(h.ReadAlerts());
+        h.Line("web-1", "ERROR keyed right", t0.AddMilliseconds(20));
+        var alert = Assert.Single(h.ReadAlerts());
+        Assert.Equal(3, alert.Alert.Value);
+        Assert.Equal("web-1", alert.Alert.Group["host.name"]);
     }
 }

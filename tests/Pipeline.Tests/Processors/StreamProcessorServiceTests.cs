@@ -4,12 +4,14 @@ using Confluent.Kafka;
 using Microsoft.Extensions.Logging.Abstractions;
 using Pipeline.Plumbing.Config;
 using Pipeline.Plumbing.Kafka;
+using Pipeline.Plumbing.Telemetry;
 using Pipeline.Processors;
 using Pipeline.Producers.Logs;
 using Pipeline.Schemas.Events;
 using Pipeline.Schemas.Serialization;
 using Pipeline.Schemas.Topics;
 using Pipeline.Testing;
+using Pipeline.Tests.Plumbing.Kafka;
 
 namespace Pipeline.Tests.Processors;
 
@@ -18,13 +20,45 @@ public class StreamProcessorServiceTests
 {
     private sealed class Cluster : IDisposable
     {
-        public Cluster(string guarantee = "at_least_once", double threshold = 4)
+        /// <param name="realKafka">Bootstrap of a real Kafka; the embedded broker when null.</param>
+        public Cluster(string guarantee = "at_least_once", double threshold = 4, string? realKafka = null)
         {
-            Broker = new EmbeddedBroker();
-            Config = new PipelineConfig
+            _guarantee = guarantee;
+            _threshold = threshold;
+            _realKafka = realKafka;
+            Config = NewConfig(Dir.Path);
+            if (realKafka is null)
             {
-                DataDir = Dir.Path,
+                _broker = new EmbeddedBroker();
+                _broker.CreateTopics(ProcessorTopology.InternalTopics("proc-test", StreamProcessorService.CompileRules(Config)));
+                Kafka = new KafkaSettings(Config.Kafka, _broker.Bootstrap, embedded: true);
+            }
+            else
+            {
+                // Streamiz creates its internal topics itself on a real cluster.
+                Kafka = new KafkaSettings(Config.Kafka, realKafka, embedded: false);
+                KafkaReadiness.EnsureTopicsAsync(Kafka, NullLogger.Instance).GetAwaiter().GetResult();
+            }
+            _producer = new ProducerBuilder<byte[], byte[]>(Kafka.Producer("test")).Build();
+        }
+
+        private readonly EmbeddedBroker? _broker;
+        private readonly string? _realKafka;
+        public EmbeddedBroker Broker => _broker ?? throw new InvalidOperationException("this cluster runs on a real Kafka");
+
+        private readonly string _guarantee;
+        private readonly double _threshold;
+        private readonly List<TempDirectory> _instanceDirs = [];
+
+        private PipelineConfig NewConfig(string dataDir)
+        {
+            string guarantee = _guarantee;
+            double threshold = _threshold;
+            return new PipelineConfig
+            {
+                DataDir = dataDir,
                 HostName = "processor-host",
+                Kafka = new KafkaConfig { Bootstrap = _realKafka ?? KafkaConfig.Embedded },
                 Processors = new ProcessorsConfig { DefaultRules = false, Guarantee = guarantee, ApplicationId = "proc-test" },
                 Rules =
                 [
@@ -38,19 +72,26 @@ public class StreamProcessorServiceTests
                     },
                 ],
             };
-            Broker.CreateTopics(ProcessorTopology.InternalTopics("proc-test", StreamProcessorService.CompileRules(Config)));
-            Kafka = new KafkaSettings(Config.Kafka, Broker.Bootstrap, embedded: true);
-            _producer = new ProducerBuilder<byte[], byte[]>(Kafka.Producer("test")).Build();
         }
 
         public TempDirectory Dir { get; } = new();
-        public EmbeddedBroker Broker { get; }
         public PipelineConfig Config { get; }
         public KafkaSettings Kafka { get; }
         private readonly IProducer<byte[], byte[]> _producer;
         private long _offset;
 
-        public StreamProcessorService Service() => new(Config, Kafka, NullLoggerFactory.Instance);
+        /// <summary>
+        /// An instance on the cluster's data directory (a restart sees what the one before left), or, with
+        /// <paramref name="ownDataDir"/>, on its own, as a second host would be: instances that share a state directory
+        /// read each other's checkpoint files and restore a moved task's in-memory store from the wrong offset.
+        /// </summary>
+        public StreamProcessorService Service(bool ownDataDir = false)
+        {
+            if (!ownDataDir) return new(Config, Kafka, NullLoggerFactory.Instance);
+            var dir = new TempDirectory();
+            _instanceDirs.Add(dir);
+            return new(NewConfig(dir.Path), Kafka, NullLoggerFactory.Instance);
+        }
 
         public void Errors(string host, int count)
         {
@@ -81,6 +122,16 @@ public class StreamProcessorServiceTests
             return string.Join(", ", counts.Select(c => $"{c.Key}={c.Value}"));
         }
 
+        /// <summary>The application's committed offset and the end offset of each partition of the source topic (for failure messages).</summary>
+        public string SourceProgress()
+        {
+            using var admin = new ConsumerBuilder<byte[], byte[]>(Kafka.Consumer("test-progress", "proc-test")).Build();
+            var partitions = Enumerable.Range(0, TopicCatalog.Logs.Partitions).Select(p => new TopicPartition(TopicCatalog.Logs.Name, p)).ToList();
+            var committed = admin.Committed(partitions, TimeSpan.FromSeconds(5));
+            return string.Join(", ", committed.Select(c =>
+                $"p{c.Partition.Value}={c.Offset}/{admin.QueryWatermarkOffsets(c.TopicPartition, TimeSpan.FromSeconds(5)).High}"));
+        }
+
         /// <summary>Every committed alert so far, read from the beginning.</summary>
         public List<AlertEvent> Alerts(TimeSpan quiet)
         {
@@ -105,8 +156,9 @@ public class StreamProcessorServiceTests
         public void Dispose()
         {
             _producer.Dispose();
-            Broker.Dispose();
+            _broker?.Dispose();
             Dir.Dispose();
+            foreach (var dir in _instanceDirs) dir.Dispose();
         }
     }
 
@@ -142,6 +194,28 @@ public class StreamProcessorServiceTests
     }
 
     [Fact]
+    public async Task TheStreamThreadReportsThatItPollsEvenWhenIdle()
+    {
+        using var cluster = new Cluster();
+        var service = cluster.Service();
+        Assert.Null(service.SinceLastPoll);
+        await service.StartAsync(CancellationToken.None);
+        try
+        {
+            await Eventually.True(() => service.SinceLastPoll is not null, TimeSpan.FromSeconds(30), "a first poll report");
+            // Beyond one report interval (5 s) with no input: it keeps reporting.
+            await Task.Delay(TimeSpan.FromSeconds(7));
+            Assert.True(service.SinceLastPoll < TimeSpan.FromSeconds(6.5), $"last poll {service.SinceLastPoll} ago");
+            Assert.True(StageProgress.SinceLastBeat(StageProgress.Processors) < TimeSpan.FromSeconds(6.5));
+        }
+        finally
+        {
+            await service.StopAsync(CancellationToken.None);
+            service.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task ExactlyOnceSurvivesInjectedProduceErrorsWithoutDuplicateAlerts()
     {
         using var cluster = new Cluster("exactly_once", threshold: 3);
@@ -169,17 +243,22 @@ public class StreamProcessorServiceTests
     [InlineData("at_least_once")]
     public async Task TwoInstancesShareTheWorkAndStoppingOneLosesOrDoublesNoAlert(string guarantee)
     {
-        // Intermittent (about one run in three): under exactly_once the hosts of one partition alert at 2 after
-        // the first batch, while the source topic holds exactly one record per host by then, so the processors
-        // count some records twice; under at_least_once, now and then not every alert comes within 60 s. Not yet
-        // explained (one suspect: aborted transactional writes to the repartition topic being read back on the
-        // embedded broker). The failure message carries the source's counts per host and the instance's state.
-        // Issue 6 stays open on it. PIPELINE_RUN_KNOWN_FAILING=1 runs it.
-        if (Environment.GetEnvironmentVariable("PIPELINE_RUN_KNOWN_FAILING") is null)
-            Assert.Skip("intermittent under CI load (a double count or a late alert after the rebalance), cause not found yet; PIPELINE_RUN_KNOWN_FAILING=1 runs it");
-        using var cluster = new Cluster(guarantee, threshold: 2);
-        var a = cluster.Service();
-        var b = cluster.Service();
+        // exactly_once needs a broker that stores transactional offset commits, and the embedded one does not
+        // (EmbeddedBrokerTests pins it): there every rebalance re-reads the sources from the start and counts again.
+        // So that variant runs on a real Kafka, where Docker exists.
+        // at_least_once on the embedded broker fails about one run in four, and the cause is in Streamiz 1.8.2: when
+        // the stopping instance's leave makes the survivor's commit fail with "rebalance in progress", the survivor logs
+        // "thread is being fenced ... closing lost active tasks as zombies" and its stream thread never polls again,
+        // while the stream still reports RUNNING. In production the processors' heartbeat (StageProgress.Processors)
+        // then stops and systemd's watchdog restarts the service. PIPELINE_RUN_KNOWN_FAILING=1 runs it here.
+        await using var realKafka = guarantee == "exactly_once"
+            ? await RealKafka.StartOrSkipAsync("exactly_once across a rebalance needs a broker that stores transactional offset commits, which the embedded broker does not")
+            : null;
+        if (realKafka is null && Environment.GetEnvironmentVariable("PIPELINE_RUN_KNOWN_FAILING") is null)
+            Assert.Skip("fails about one run in four: Streamiz 1.8.2's stream thread stops polling after a commit refused mid-rebalance (see the comment); PIPELINE_RUN_KNOWN_FAILING=1 runs it");
+        using var cluster = new Cluster(guarantee, threshold: 2, realKafka?.GetBootstrapAddress());
+        var a = cluster.Service(ownDataDir: true);
+        var b = cluster.Service(ownDataDir: true);
         await a.StartAsync(CancellationToken.None);
         await b.StartAsync(CancellationToken.None);
         // The group settled: both running, no rebalance for 3 s. Once in CI, under exactly_once on the embedded
@@ -202,7 +281,7 @@ public class StreamProcessorServiceTests
         catch (TimeoutException e)
         {
             alerts = cluster.Alerts(TimeSpan.FromSeconds(1));
-            throw new TimeoutException($"{e.Message}; instance a {a.State} since {a.StateSince:HH:mm:ss.fff}; source records per host: {cluster.SourceCounts()}; alerts for: {string.Join(", ", alerts.Select(x => x.Host.Name).Order())}", e);
+            throw new TimeoutException($"{e.Message}; instance a {a.State} since {a.StateSince:HH:mm:ss.fff}; source records per host: {cluster.SourceCounts()}; committed/end per partition: {cluster.SourceProgress()}; alerts for: {string.Join(", ", alerts.Select(x => x.Host.Name).Order())}", e);
         }
         await Task.Delay(TimeSpan.FromSeconds(3));
         alerts = cluster.Alerts(TimeSpan.FromSeconds(1));
@@ -211,7 +290,7 @@ public class StreamProcessorServiceTests
         if (guarantee == "exactly_once")
         {
             Assert.True(hosts.Order().SequenceEqual(alerts.Select(x => x.Host.Name).Order()),
-                "source records per host: " + cluster.SourceCounts() + "\nalerts: " + string.Join("; ", alerts.Select(x => $"{x.Host.Name} {x.Alert.Status} value={x.Alert.Value} id={x.Event.Id} at={x.Timestamp:HH:mm:ss.fff} started={x.Alert.StartedAt:HH:mm:ss.fff}")));
+                "source records per host: " + cluster.SourceCounts() + "\ncommitted/end per partition: " + cluster.SourceProgress() + "\nalerts: " + string.Join("; ", alerts.Select(x => $"{x.Host.Name} {x.Alert.Status} value={x.Alert.Value} id={x.Event.Id} at={x.Timestamp:HH:mm:ss.fff} started={x.Alert.StartedAt:HH:mm:ss.fff}")));
         }
         else
         {
@@ -221,3 +300,4 @@ public class StreamProcessorServiceTests
         }
     }
 }
+

@@ -20,6 +20,47 @@ public class EmbeddedBrokerTests
         Assert.Contains(metadata.Topics, t => t.Topic == "app-rule-x-repartition");
     }
 
+    /// <summary>
+    /// Pins a limit of librdkafka's mock cluster that the processors depend on: it answers TxnOffsetCommit with
+    /// success but does not store the offsets, so a transactional (exactly-once) consumer group has no committed
+    /// position and starts over from the beginning after every rebalance or restart, counting again what its
+    /// changelogs already hold. Plain commits are stored. If a librdkafka upgrade makes this fail, exactly_once on
+    /// the embedded broker works and the guard in StreamProcessorService can go.
+    /// </summary>
+    [Fact]
+    public void TheEmbeddedBrokerStoresPlainOffsetCommitsButNotTransactionalOnes()
+    {
+        using var broker = new EmbeddedBroker();
+        broker.CreateTopics();
+        var settings = new KafkaSettings(new KafkaConfig(), broker.Bootstrap, embedded: true);
+        var partition = new TopicPartition(TopicCatalog.Logs.Name, 0);
+        using (var producer = new ProducerBuilder<byte[], byte[]>(settings.Producer("test")).Build())
+        {
+            for (int i = 0; i < 3; i++) producer.Produce(partition, new Message<byte[], byte[]> { Value = [1] });
+            producer.Flush(TimeSpan.FromSeconds(10));
+        }
+
+        using var plain = new ConsumerBuilder<byte[], byte[]>(settings.Consumer("test", "plain-group")).Build();
+        plain.Commit([new TopicPartitionOffset(partition, 2)]);
+        Assert.Equal(2, plain.Committed([partition], TimeSpan.FromSeconds(10))[0].Offset.Value);
+
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(settings.Consumer("test", "txn-group")).Build();
+        consumer.Subscribe(TopicCatalog.Logs.Name);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (consumer.Assignment.Count == 0 && DateTime.UtcNow < deadline) consumer.Consume(TimeSpan.FromMilliseconds(100));
+        Assert.NotEmpty(consumer.Assignment);
+        var txnConfig = new ProducerConfig(settings.Producer("txn")) { TransactionalId = "txn-" + Guid.NewGuid() };
+        using (var txn = new ProducerBuilder<byte[], byte[]>(txnConfig).Build())
+        {
+            txn.InitTransactions(TimeSpan.FromSeconds(10));
+            txn.BeginTransaction();
+            txn.SendOffsetsToTransaction([new TopicPartitionOffset(partition, 2)], consumer.ConsumerGroupMetadata, TimeSpan.FromSeconds(10));
+            txn.CommitTransaction(TimeSpan.FromSeconds(10));
+        }
+        Assert.Equal(Offset.Unset, consumer.Committed([partition], TimeSpan.FromSeconds(10))[0].Offset);
+        consumer.Close();
+    }
+
     [Fact]
     public async Task KcatInAnotherProcessListsTheTopicsAndReadsWhatWeProduced()
     {

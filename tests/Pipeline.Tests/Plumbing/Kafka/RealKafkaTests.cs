@@ -2,7 +2,6 @@ using Confluent.Kafka;
 using Pipeline.Plumbing.Config;
 using Pipeline.Plumbing.Kafka;
 using Pipeline.Schemas.Topics;
-using Testcontainers.Kafka;
 
 namespace Pipeline.Tests.Plumbing.Kafka;
 
@@ -12,17 +11,7 @@ public class RealKafkaTests
     [Fact]
     public async Task TopicsAreCreatedAndRecordsRoundTripOnRealKafka()
     {
-        KafkaContainer container;
-        try
-        {
-            container = new KafkaBuilder("apache/kafka:4.1.1").Build();
-            await container.StartAsync(TestContext.Current.CancellationToken);
-        }
-        catch (Exception e) when (e.GetType().Name.Contains("Docker", StringComparison.Ordinal) || e is InvalidOperationException or ArgumentException)
-        {
-            Assert.Skip($"no Docker engine here, so no real Kafka container ({e.GetType().Name}: {e.Message.Split('\n')[0]})");
-            return;
-        }
+        var container = await RealKafka.StartOrSkipAsync("this test is about a real Apache Kafka");
         await using (container)
         {
             var settings = new KafkaSettings(new KafkaConfig { Bootstrap = container.GetBootstrapAddress() }, container.GetBootstrapAddress(), embedded: false);
