@@ -69,12 +69,14 @@ public static class EventDecoder
         return null;
     }
 
+    /// <summary>Runs for several paths of every record: walks the path's segments as spans, without splitting it into new strings.</summary>
     private static JsonElement Lookup(JsonElement root, string path)
     {
         var current = root;
-        foreach (var segment in path.Split('.'))
+        ReadOnlySpan<char> rest = path;
+        foreach (var range in rest.Split('.'))
         {
-            if (current.ValueKind != JsonValueKind.Object || !current.TryGetProperty(segment, out current)) return default;
+            if (current.ValueKind != JsonValueKind.Object || !current.TryGetProperty(rest[range], out current)) return default;
         }
         return current;
     }
