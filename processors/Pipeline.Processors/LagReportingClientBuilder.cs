@@ -44,7 +44,8 @@ public sealed class LagReportingClientBuilder : DefaultKafkaClientBuilder
         {
             // Statistics arrive only while the stream thread polls: the beat says its loop still turns. Streamiz 1.8.2
             // was seen to stop polling for good, still reporting RUNNING, after a commit refused mid-rebalance
-            // ("thread is being fenced ... closing lost active tasks as zombies"); systemd's watchdog then restarts us.
+            // ("thread is being fenced ... closing lost active tasks as zombies"): StreamProcessorService then restarts the
+            // stream, and systemd's watchdog restarts the service if even that does not bring the beat back.
             StageProgress.Beat(StageProgress.Processors);
             Volatile.Write(ref _lastPollTicks, Environment.TickCount64);
             gauge.ForgetAllBut(consumer.Assignment);
@@ -53,11 +54,12 @@ public sealed class LagReportingClientBuilder : DefaultKafkaClientBuilder
         return builder;
     }
 
-    /// <summary>Removes the series of every consumer built; call once the stream is closed (its threads have stopped).</summary>
+    /// <summary>Removes the series of every consumer built, and their last poll; call once the stream is closed (its threads have stopped).</summary>
     public void ForgetAll()
     {
         lock (_lock)
         {
+            Volatile.Write(ref _lastPollTicks, long.MinValue);
             foreach (var gauge in _gauges) gauge.ForgetAll();
             _gauges.Clear();
         }

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Pipeline.Plumbing.Config;
 using Pipeline.Plumbing.Kafka;
+using Pipeline.Plumbing.Telemetry;
 using Pipeline.Processors.Decoding;
 using Pipeline.Processors.Filtering;
 using Pipeline.Processors.Rules;
@@ -16,11 +17,20 @@ public sealed class StreamProcessorService(PipelineConfig config, KafkaSettings 
 {
     private static readonly TimeSpan DrainQuiet = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan DrainLimit = TimeSpan.FromSeconds(10);
+    /// <summary>How long a stalled stream may take to close before the restart is left to the service manager.</summary>
+    private static readonly TimeSpan StalledCloseLimit = TimeSpan.FromSeconds(30);
 
     private readonly ILogger _logger = loggerFactory.CreateLogger<StreamProcessorService>();
     private readonly ProcessorActivity _activity = new();
     private readonly LagReportingClientBuilder _clients = new();
+    private readonly TimeSpan _stallTimeout = Duration.Parse(config.Processors.StallTimeout);
+    // Start, the stall restart and stop each replace or close the stream: one at a time.
+    private readonly SemaphoreSlim _lifecycle = new(1, 1);
+    private readonly CancellationTokenSource _stopping = new();
+    private IReadOnlyList<ThresholdRule> _rules = [];
     private KafkaStream? _stream;
+    private long _streamStartedTicks;
+    private Task? _stallGuard;
 
     /// <summary>The live filter chains; <see cref="SourceFilterChains.Replace"/> swaps them on reload.</summary>
     public SourceFilterChains Chains { get; } = SourceFilterChains.From(config);
@@ -45,22 +55,17 @@ public sealed class StreamProcessorService(PipelineConfig config, KafkaSettings 
     /// <summary>How long ago the stream thread last polled (it reports every 5 s); null before it first has.</summary>
     public TimeSpan? SinceLastPoll => _clients.SinceLastPoll;
 
+    /// <summary>How many times this service restarted its stream because the stream thread stopped polling.</summary>
+    public int StallRestarts { get; private set; }
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var rules = CompileRules(config);
-        var writeFiltered = FilteredSources(config);
-        if (rules.Count == 0 && writeFiltered.Count == 0)
+        _rules = CompileRules(config);
+        if (_rules.Count == 0 && FilteredSources(config).Count == 0)
         {
             _logger.LogWarning("no rules are enabled and no filtered topic is written: the processors have nothing to do");
             return;
         }
-        var topology = ProcessorTopology.Build(rules, new ProcessorTopology.Options(
-            config.Processors.ApplicationId, config.EffectiveHostName, Duration.Parse(config.Processors.EvaluationInterval), _activity, TimeProvider.System)
-        {
-            Filters = Chains,
-            WriteFiltered = writeFiltered,
-            Logger = _logger,
-        });
         if (kafka.Embedded && config.Processors.Guarantee == "exactly_once")
         {
             // Measured, and pinned by EmbeddedBrokerTests: the mock answers TxnOffsetCommit without storing it.
@@ -68,29 +73,126 @@ public sealed class StreamProcessorService(PipelineConfig config, KafkaSettings 
                 "so after a rebalance (a second instance joining or leaving) or a restart the processors read their sources from the beginning again " +
                 "and count what their state already holds. Use a real Kafka for exactly_once, or \"at_least_once\" here");
         }
+        await _lifecycle.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await StartStreamAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _lifecycle.Release();
+        }
+        _logger.LogInformation("processors started: {Count} rule(s): {Rules}", _rules.Count, string.Join(", ", _rules.Select(r => r.Name)));
+        if (_stallTimeout > TimeSpan.Zero) _stallGuard = GuardAgainstStallsAsync(_stopping.Token);
+    }
+
+    private async Task StartStreamAsync(CancellationToken cancellationToken)
+    {
+        // Built anew for each stream: a topology holds the processor instances of the stream it ran in.
+        var topology = ProcessorTopology.Build(_rules, new ProcessorTopology.Options(
+            config.Processors.ApplicationId, config.EffectiveHostName, Duration.Parse(config.Processors.EvaluationInterval), _activity, TimeProvider.System)
+        {
+            Filters = Chains,
+            WriteFiltered = FilteredSources(config),
+            Logger = _logger,
+        });
         var streamConfig = StreamConfig(config, kafka, loggerFactory);
-        _stream = new KafkaStream(topology, streamConfig, new DefaultKafkaClientSupplier(new KafkaLoggerAdapter(streamConfig), streamConfig, _clients));
-        _stream.StateChanged += (from, to) =>
+        var stream = new KafkaStream(topology, streamConfig, new DefaultKafkaClientSupplier(new KafkaLoggerAdapter(streamConfig), streamConfig, _clients));
+        stream.StateChanged += (from, to) =>
         {
             (State, StateSince) = (to, DateTime.UtcNow);
             if (to == KafkaStream.State.ERROR) _logger.LogError("stream processors failed ({From} -> {To}); see the errors above", from, to);
             else _logger.LogInformation("stream processors: {State}", to);
         };
-        await _stream.StartAsync(cancellationToken).ConfigureAwait(false);
-        _logger.LogInformation("processors started: {Count} rule(s): {Rules}", rules.Count, string.Join(", ", rules.Select(r => r.Name)));
+        _stream = stream;
+        Volatile.Write(ref _streamStartedTicks, Environment.TickCount64);
+        await stream.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Restarts the stream when its thread stops polling while the stream says it runs. Streamiz 1.8.2 does this after a
+    /// commit refused mid-rebalance (another instance leaving): it logs "thread is being fenced", closes its tasks, and
+    /// its loop then only sleeps, waiting for a rebalance flag that is never cleared (seen in a thread dump), while the
+    /// stream still reports RUNNING and no partition it held is processed. A new stream rejoins the group and resumes
+    /// from the committed offsets, with its state restored from the changelogs.
+    /// </summary>
+    private async Task GuardAgainstStallsAsync(CancellationToken stopping)
+    {
+        var period = TimeSpan.FromSeconds(1);
+        try
+        {
+            while (!stopping.IsCancellationRequested)
+            {
+                await Task.Delay(period, stopping).ConfigureAwait(false);
+                if (_stream is null || (State != KafkaStream.State.RUNNING && State != KafkaStream.State.REBALANCING)) continue;
+                // Before its first report, the thread is measured from the stream's start.
+                var silent = _clients.SinceLastPoll ?? TimeSpan.FromMilliseconds(Environment.TickCount64 - Volatile.Read(ref _streamStartedTicks));
+                if (silent < _stallTimeout) continue;
+                if (!await RestartStalledAsync(silent, stopping).ConfigureAwait(false)) return;
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <returns>False when the stalled stream would not close: the service manager's watchdog takes over.</returns>
+    private async Task<bool> RestartStalledAsync(TimeSpan silent, CancellationToken stopping)
+    {
+        await _lifecycle.WaitAsync(stopping).ConfigureAwait(false);
+        try
+        {
+            var stalled = _stream;
+            if (stalled is null) return true;
+            StallRestarts++;
+            PipelineMetrics.StreamRestarts.WithLabels("stalled").Inc();
+            _logger.LogError("the stream thread has not polled Kafka for {Silent:0}s while the stream reports {State} (processors.stall_timeout = {Timeout}): " +
+                "its partitions are not being processed. Restarting the stream; it resumes from the last committed offsets",
+                silent.TotalSeconds, State, config.Processors.StallTimeout);
+            _stream = null;
+            var close = Task.Run(stalled.Dispose, CancellationToken.None);
+            if (await Task.WhenAny(close, Task.Delay(StalledCloseLimit, stopping)).ConfigureAwait(false) != close)
+            {
+                _logger.LogCritical("the stalled stream did not close within {Limit}s; its thread is stuck in processing. " +
+                    "Not starting another beside it: the processors' heartbeat stays silent and the service manager's watchdog restarts the process",
+                    StalledCloseLimit.TotalSeconds);
+                return false;
+            }
+            _clients.ForgetAll();
+            await StartStreamAsync(stopping).ConfigureAwait(false);
+            return true;
+        }
+        finally
+        {
+            _lifecycle.Release();
+        }
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (_stream is null) return;
-        // Let records already in the source topics through before closing (the embedded broker forgets them at exit).
-        var deadline = DateTime.UtcNow + DrainLimit;
-        while (_activity.IdleFor < DrainQuiet && DateTime.UtcNow < deadline)
-            await Task.Delay(100, cancellationToken).ConfigureAwait(false);
-        _stream.Dispose();
-        _stream = null;
-        _clients.ForgetAll();
-        _logger.LogInformation("processors stopped");
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_stallGuard is not null)
+        {
+            try { await _stallGuard.ConfigureAwait(false); }
+            catch (OperationCanceledException) { }
+        }
+        await _lifecycle.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_stream is null) return;
+            // Let records already in the source topics through before closing (the embedded broker forgets them at exit).
+            var deadline = DateTime.UtcNow + DrainLimit;
+            while (_activity.IdleFor < DrainQuiet && DateTime.UtcNow < deadline)
+                await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+            _stream.Dispose();
+            _stream = null;
+            _clients.ForgetAll();
+            _logger.LogInformation("processors stopped");
+        }
+        finally
+        {
+            _lifecycle.Release();
+        }
     }
 
     public static StreamConfig<StringSerDes, ByteArraySerDes> StreamConfig(PipelineConfig config, KafkaSettings kafka, ILoggerFactory loggerFactory)
@@ -136,5 +238,11 @@ public sealed class StreamProcessorService(PipelineConfig config, KafkaSettings 
         return c;
     }
 
-    public void Dispose() => _stream?.Dispose();
+    public void Dispose()
+    {
+        _stopping.Cancel();
+        _stream?.Dispose();
+        _stopping.Dispose();
+        _lifecycle.Dispose();
+    }
 }

@@ -102,6 +102,7 @@ internal static class ConfigValidator
     private static readonly string[] Ops = [">", ">=", "<", "<=", "==", "!="];
     private static readonly string[] Encodings = ["utf-8", "utf-16le", "utf-16be", "latin-1"];
     private const long MinInFlightBytes = 64 * 1024;
+    private static readonly TimeSpan MinStallTimeout = TimeSpan.FromSeconds(10);
 
     public static List<ConfigError> Validate(LoadedConfig loaded)
     {
@@ -168,6 +169,9 @@ internal static class ConfigValidator
 
         CheckDuration("processors.evaluation_interval", c.Processors.EvaluationInterval);
         CheckDuration("processors.grace", c.Processors.Grace, positive: false);
+        CheckDuration("processors.stall_timeout", c.Processors.StallTimeout, positive: false);
+        if (Duration.TryParse(c.Processors.StallTimeout, out var stall) && stall > TimeSpan.Zero && stall < MinStallTimeout)
+            Fail("processors.stall_timeout", $"'processors.stall_timeout' = \"{c.Processors.StallTimeout}\" must be 0 (off) or at least {MinStallTimeout.TotalSeconds:0}s: the stream thread reports that it polls every 5s");
         if (c.Processors.Guarantee is not ("at_least_once" or "exactly_once"))
             Fail("processors.guarantee", $"'processors.guarantee' = \"{c.Processors.Guarantee}\" must be \"at_least_once\" or \"exactly_once\"");
         var names = new HashSet<string>(StringComparer.Ordinal);

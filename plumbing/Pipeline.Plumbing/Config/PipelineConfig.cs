@@ -175,6 +175,12 @@ public sealed class ProcessorsConfig
 
     /// <summary>How late (by <c>@timestamp</c>) an event may arrive and still count in its window. Later ones are dropped and counted. Default 5s.</summary>
     public string Grace { get; set; } = "5s";
+
+    /// <summary>
+    /// Restart the stream in-process when its thread has not polled Kafka for this long while the stream reports it
+    /// runs (Streamiz 1.8.2 can stop polling for good after a commit refused mid-rebalance). 0 turns it off. Default 30s.
+    /// </summary>
+    public string StallTimeout { get; set; } = "30s";
 }
 
 public sealed class RuleConfig

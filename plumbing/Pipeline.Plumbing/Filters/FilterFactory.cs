@@ -22,7 +22,14 @@ public sealed class FilterFactory
     private static readonly Lock LoadLock = new();
 
     public FilterFactory(string? pluginDirectory = null)
+        : this(pluginDirectory, [])
     {
+    }
+
+    /// <summary>With plugins created in-process as well (tests register theirs this way, without building an assembly).</summary>
+    internal FilterFactory(string? pluginDirectory, IEnumerable<IEventFilterFactory> inProcess)
+    {
+        foreach (var factory in inProcess) _custom[factory.Type] = factory;
         if (string.IsNullOrEmpty(pluginDirectory) || !Directory.Exists(pluginDirectory)) return;
         foreach (var dll in Directory.GetFiles(pluginDirectory, "*.dll"))
         {

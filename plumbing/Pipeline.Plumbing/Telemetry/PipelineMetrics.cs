@@ -75,6 +75,10 @@ public static class PipelineMetrics
         "pipeline_delivery_errors_total", "Failed deliveries that will be retried, by stage and destination.",
         new CounterConfiguration { LabelNames = ["stage", "destination"] });
 
+    public static readonly Counter StreamRestarts = Metrics.CreateCounter(
+        "pipeline_processors_restarts_total", "Times the processors restarted their stream in-process, by reason (stalled: the stream thread stopped polling Kafka).",
+        new CounterConfiguration { LabelNames = ["reason"] });
+
     public static readonly Counter LostRecords = Metrics.CreateCounter(
         "pipeline_records_lost_total", "Records a consumer skipped because the broker no longer had them (offset gap or reset), by stage and topic.",
         new CounterConfiguration { LabelNames = ["stage", "topic"] });

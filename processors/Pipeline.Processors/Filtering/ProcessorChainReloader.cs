@@ -50,8 +50,8 @@ public sealed class ProcessorChainReloader(SourceFilterChains chains, PipelineCo
         var p = config.Processors;
         var r = running.Processors;
         if (p.ApplicationId != r.ApplicationId || p.Guarantee != r.Guarantee || p.Grace != r.Grace
-            || p.EvaluationInterval != r.EvaluationInterval || p.WriteFiltered != r.WriteFiltered)
-            logger.LogWarning("[processors] application_id, guarantee, grace, evaluation_interval or write_filtered changed; they apply after a restart");
+            || p.EvaluationInterval != r.EvaluationInterval || p.WriteFiltered != r.WriteFiltered || p.StallTimeout != r.StallTimeout)
+            logger.LogWarning("[processors] application_id, guarantee, grace, evaluation_interval, write_filtered or stall_timeout changed; they apply after a restart");
     }
 
     private static HashSet<string> SourcesRead(PipelineConfig config)

@@ -98,6 +98,8 @@ public class ConfigLoaderTests
     [InlineData("[[process.labels]]\nset = { app = \"x\" }\n", 1, "matches nothing")]
     [InlineData("[[process.labels]]\ncmdline = \"java (\"\nset = { app = \"x\" }\n", 2, "not a valid regular expression")]
     [InlineData("[[process.labels]]\nname = \"a\"\nset = { \"a.b\" = \"x\" }\n", 3, "without '.'")]
+    [InlineData("[processors]\nstall_timeout = \"3s\"\n", 2, "0 (off) or at least 10s")]
+    [InlineData("[processors]\nstall_timeout = \"soon\"\n", 2, "not a duration")]
     public void EveryBadValueIsReportedAtItsLine(string toml, int line, string fragment)
     {
         var e = Assert.Throws<ConfigException>(() => ConfigLoader.Parse(toml, "t.toml"));
