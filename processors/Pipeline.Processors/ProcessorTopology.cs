@@ -4,6 +4,7 @@ using Pipeline.Processors.Rules;
 using Pipeline.Schemas.Topics;
 using Streamiz.Kafka.Net;
 using Streamiz.Kafka.Net.Processors.Public;
+using Streamiz.Kafka.Net.Crosscutting;
 using Streamiz.Kafka.Net.SerDes;
 using Streamiz.Kafka.Net.State;
 using Streamiz.Kafka.Net.Stream;
@@ -68,20 +69,17 @@ public static class ProcessorTopology
 
             foreach (var rule in rules.Where(r => r.Source == source))
             {
-                var late = TransformerBuilder.New<string, double, string, double>().Transformer<LateEventFilter>(rule).Build();
+                var input = TransformerBuilder.New<string, DecodedEvent, string, double>().Transformer<RuleInput>(rule).Build();
                 var matching = branches[1].Filter((_, v, _) => rule.Where.Matches(v.Fields), $"where-{rule.Name}");
                 var grouped = rule.GroupsByRecordKey
                     ? matching
-                        .MapValues((v, _) => rule.Sample(v.Fields), $"sample-{rule.Name}")
-                        .TransformValues(late, $"late-{rule.Name}")
+                        .TransformValues(input, $"input-{rule.Name}")
                         .GroupByKey<StringSerDes, DoubleSerDes>(rule.StoreName)
-                    // Transform, not TransformValues, just before grouping: in Streamiz 1.8.2 a MapValues or
-                    // TransformValues after SelectKey drops the "re-keyed" mark, and GroupByKey would then
-                    // aggregate in the wrong partition without a repartition topic (a test pins this).
+                    // Transform, which re-keys, marks the stream for a repartition before grouping. (In Streamiz 1.8.2 a
+                    // MapValues or TransformValues after a re-key drops that mark, and GroupByKey would then aggregate in
+                    // the wrong partition without a repartition topic; a test pins that this rule has one.)
                     : matching
-                        .SelectKey((_, v, _) => rule.GroupKey(v.Fields), $"group-{rule.Name}")
-                        .MapValues((v, _) => rule.Sample(v.Fields), $"sample-{rule.Name}")
-                        .Transform(late, $"late-{rule.Name}")
+                        .Transform(input, $"input-{rule.Name}")
                         .GroupByKey<StringSerDes, DoubleSerDes>(rule.StoreName);
                 var windowed = rule.Hopping
                     ? grouped.WindowedBy(HoppingWindowOptions.Of(rule.Window, rule.Every, rule.Grace))
@@ -90,7 +88,9 @@ public static class ProcessorTopology
                     .Aggregate(
                         () => WindowAggregate.Empty,
                         (_, sample, agg) => agg.Add(sample),
-                        InMemoryWindows.As<string, WindowAggregate>(rule.StoreName, Retention(rule.Window))
+                        Materialized<string, WindowAggregate, IWindowStore<Bytes, byte[]>>
+                            .Create(new HashedWindowStoreSupplier(rule.StoreName, Retention(rule), rule.Window))
+                            .WithName(rule.StoreName)
                             .WithKeySerdes(new StringSerDes())
                             .WithValueSerdes(new WindowAggregateSerDes())
                             .WithCachingDisabled())
@@ -120,5 +120,9 @@ public static class ProcessorTopology
         }
     }
 
-    private static TimeSpan Retention(TimeSpan window) => window * 3 + TimeSpan.FromMinutes(2);
+    /// <summary>
+    /// How long a rule's windows are kept: long enough for the evaluator to finalise them on wall-clock time and for
+    /// events late by up to the grace period; short enough that memory follows the active windows only.
+    /// </summary>
+    internal static TimeSpan Retention(ThresholdRule rule) => rule.Window * 3 + TimeSpan.FromMinutes(2) + rule.Grace;
 }
