@@ -31,6 +31,7 @@ public sealed class StreamProcessorService(PipelineConfig config, KafkaSettings 
     private KafkaStream? _stream;
     private long _streamStartedTicks;
     private Task? _stallGuard;
+    private bool _disposed;
 
     /// <summary>The live filter chains; <see cref="SourceFilterChains.Replace"/> swaps them on reload.</summary>
     public SourceFilterChains Chains { get; } = SourceFilterChains.From(config);
@@ -238,10 +239,22 @@ public sealed class StreamProcessorService(PipelineConfig config, KafkaSettings 
         return c;
     }
 
+    // The host disposes it once as a hosted service and once as a singleton: the second call does nothing.
     public void Dispose()
     {
+        if (_disposed) return;
+        _disposed = true;
         _stopping.Cancel();
+        try
+        {
+            _stallGuard?.Wait(TimeSpan.FromSeconds(5));
+        }
+        catch (AggregateException)
+        {
+            // The guard ends by cancellation; anything else it met was logged where it happened.
+        }
         _stream?.Dispose();
+        _stream = null;
         _stopping.Dispose();
         _lifecycle.Dispose();
     }

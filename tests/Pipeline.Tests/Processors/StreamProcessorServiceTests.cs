@@ -215,6 +215,7 @@ public class StreamProcessorServiceTests
         {
             await service.StopAsync(CancellationToken.None);
             service.Dispose();
+            service.Dispose(); // as the host does: once as a hosted service, once as a singleton
         }
     }
 
