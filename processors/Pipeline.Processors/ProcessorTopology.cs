@@ -3,8 +3,8 @@ using Pipeline.Processors.Filtering;
 using Pipeline.Processors.Rules;
 using Pipeline.Schemas.Topics;
 using Streamiz.Kafka.Net;
-using Streamiz.Kafka.Net.Processors.Public;
 using Streamiz.Kafka.Net.Crosscutting;
+using Streamiz.Kafka.Net.Processors.Public;
 using Streamiz.Kafka.Net.SerDes;
 using Streamiz.Kafka.Net.State;
 using Streamiz.Kafka.Net.Stream;
@@ -124,5 +124,5 @@ public static class ProcessorTopology
     /// How long a rule's windows are kept: long enough for the evaluator to finalise them on wall-clock time and for
     /// events late by up to the grace period; short enough that memory follows the active windows only.
     /// </summary>
-    internal static TimeSpan Retention(ThresholdRule rule) => rule.Window * 3 + TimeSpan.FromMinutes(2) + rule.Grace;
+    private static TimeSpan Retention(ThresholdRule rule) => rule.Window * 3 + TimeSpan.FromMinutes(2) + rule.Grace;
 }

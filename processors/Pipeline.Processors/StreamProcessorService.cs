@@ -154,6 +154,7 @@ public sealed class StreamProcessorService(PipelineConfig config, KafkaSettings 
             var close = Task.Run(stalled.Dispose, CancellationToken.None);
             if (await Task.WhenAny(close, Task.Delay(StalledCloseLimit, stopping)).ConfigureAwait(false) != close)
             {
+                if (stopping.IsCancellationRequested) return false; // shutting down: the host's stop takes it from here
                 _logger.LogCritical("the stalled stream did not close within {Limit}s; its thread is stuck in processing. " +
                     "Not starting another beside it: the processors' heartbeat stays silent and the service manager's watchdog restarts the process",
                     StalledCloseLimit.TotalSeconds);
