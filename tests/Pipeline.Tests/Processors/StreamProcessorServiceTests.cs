@@ -335,8 +335,9 @@ public class StreamProcessorServiceTests
             service.Chains.Replace([new FilterConfig { Type = "gate", Source = "logs" }], new FilterFactory(null, [gate]));
             cluster.Errors("stuck-1", 1);
             Assert.True(gate.Entered.Wait(TimeSpan.FromSeconds(30)), "the record reached the gate");
-            // The thread is held: no poll, while the stream still says RUNNING. Nothing happens before the timeout.
-            await Task.Delay(TimeSpan.FromSeconds(5));
+            // The thread is held: no poll, while the stream still says RUNNING. Nothing happens before the timeout:
+            // its last poll report was at most 5 s (the report interval) before the gate, so 2 s in it is < 10 s.
+            await Task.Delay(TimeSpan.FromSeconds(2));
             Assert.Equal(0, service.StallRestarts);
             Assert.Equal(KafkaStream.State.RUNNING, service.State);
             await Eventually.True(() => service.StallRestarts == 1, TimeSpan.FromSeconds(30), "a restart after 10s without a poll");
