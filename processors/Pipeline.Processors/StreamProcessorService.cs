@@ -17,7 +17,7 @@ public sealed class StreamProcessorService(PipelineConfig config, KafkaSettings 
 {
     private static readonly TimeSpan DrainQuiet = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan DrainLimit = TimeSpan.FromSeconds(10);
-    /// <summary>How long a stalled stream may take to close before the restart is left to the service manager.</summary>
+    /// <summary>How long a stalled stream may take to close before that is logged as critical.</summary>
     private static readonly TimeSpan StalledCloseLimit = TimeSpan.FromSeconds(30);
 
     private readonly ILogger _logger = loggerFactory.CreateLogger<StreamProcessorService>();
@@ -135,9 +135,13 @@ public sealed class StreamProcessorService(PipelineConfig config, KafkaSettings 
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
         }
+        catch (Exception e)
+        {
+            _logger.LogCritical(e, "restarting the stalled stream failed; no stream runs now, and the watchdog restarts the process");
+        }
     }
 
-    /// <returns>False when the stalled stream would not close: the service manager's watchdog takes over.</returns>
+    /// <returns>False when stopping interrupted the restart.</returns>
     private async Task<bool> RestartStalledAsync(TimeSpan silent, CancellationToken stopping)
     {
         await _lifecycle.WaitAsync(stopping).ConfigureAwait(false);
@@ -155,11 +159,16 @@ public sealed class StreamProcessorService(PipelineConfig config, KafkaSettings 
             if (await Task.WhenAny(close, Task.Delay(StalledCloseLimit, stopping)).ConfigureAwait(false) != close)
             {
                 if (stopping.IsCancellationRequested) return false; // shutting down: the host's stop takes it from here
-                _logger.LogCritical("the stalled stream did not close within {Limit}s; its thread is stuck in processing. " +
-                    "Not starting another beside it: the processors' heartbeat stays silent and the service manager's watchdog restarts the process",
+                // Not another stream beside it: the stuck one still holds its partitions in the group. Its close was
+                // seen to take longer than this under load; if it never ends, the heartbeat stays silent and the service
+                // manager's watchdog (WatchdogSec) restarts the process.
+                _logger.LogCritical("the stalled stream has not closed within {Limit}s; waiting for it before starting another (the watchdog restarts the process if it never does)",
                     StalledCloseLimit.TotalSeconds);
-                return false;
+                await Task.WhenAny(close).WaitAsync(stopping).ConfigureAwait(false);
+                _logger.LogWarning("the stalled stream closed after all; starting a new one");
             }
+            if (close.IsFaulted)
+                _logger.LogWarning(close.Exception.GetBaseException(), "closing the stalled stream failed; starting a new one anyway");
             _clients.ForgetAll();
             await StartStreamAsync(stopping).ConfigureAwait(false);
             return true;
