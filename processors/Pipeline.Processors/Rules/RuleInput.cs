@@ -15,12 +15,18 @@ namespace Pipeline.Processors.Rules;
 internal sealed class RuleInput : ITransformer<string, DecodedEvent, string, double>
 {
     private readonly ThresholdRule rule;
+    // How far behind stream time an event's window is final: fixed per rule, so not recomputed per event.
+    private readonly long _finalAfterMs;
     private long _streamTimeMs = long.MinValue;
 
     // See AlertEvaluator: Streamiz instantiates transformer types once with new() while building.
     public RuleInput() : this(null!) { }
 
-    public RuleInput(ThresholdRule rule) => this.rule = rule;
+    public RuleInput(ThresholdRule rule)
+    {
+        this.rule = rule;
+        if (rule is not null) _finalAfterMs = (long)(rule.Window + rule.Grace).TotalMilliseconds;
+    }
 
     public void Init(ProcessorContext<string, double> context) { }
 
@@ -28,8 +34,7 @@ internal sealed class RuleInput : ITransformer<string, DecodedEvent, string, dou
     {
         long ts = record.Timestamp.UnixTimestampMs;
         if (ts > _streamTimeMs) _streamTimeMs = ts;
-        long limit = _streamTimeMs - (long)(rule.Window + rule.Grace).TotalMilliseconds;
-        if (ts < limit)
+        if (ts < _streamTimeMs - _finalAfterMs)
         {
             PipelineMetrics.LateEvents.WithLabels(rule.Name).Inc();
             return null;
