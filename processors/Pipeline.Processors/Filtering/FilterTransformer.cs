@@ -12,7 +12,7 @@ internal sealed class FilterTransformer : ITransformer<string, DecodedEvent, str
     private readonly SourceFilterChains chains;
     private readonly string host;
 
-    // See RekeyedAlertEvaluator: Streamiz instantiates transformer types once with new() while building.
+    // See AlertEvaluator: Streamiz instantiates transformer types once with new() while building.
     public FilterTransformer() : this(null!, null!) { }
 
     public FilterTransformer(SourceFilterChains chains, string host)
