@@ -13,7 +13,8 @@
 #
 # Environment:
 #   RUNS=3              throughput runs of each variant, interleaved (passthrough, full, passthrough, ...)
-#   EVENTS=100000       events per throughput run
+#   EVENTS=400000       events per throughput run (the drain is measured between commits, 1 s apart as shipped)
+#   COMMIT_MS=          the stream's commit interval, for both variants; the shipped 1000 when unset
 #   KEYS=10000          distinct hosts (the rules' group_by keys) in the throughput runs
 #   BIG_KEYS=100000     hosts in the memory run (with BIG_EVENTS=200000 events, 2 a host)
 #   LAT_SAMPLES=30      samples for bench/latency.sh; SKIP_LATENCY=1 leaves it out
@@ -27,7 +28,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 OUT=$ROOT/bench/out/processors
 RUNS=${RUNS:-3}
-EVENTS=${EVENTS:-100000}
+EVENTS=${EVENTS:-400000}
 KEYS=${KEYS:-10000}
 BIG_KEYS=${BIG_KEYS:-100000}
 BIG_EVENTS=${BIG_EVENTS:-200000}

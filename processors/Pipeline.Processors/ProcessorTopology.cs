@@ -14,8 +14,8 @@ namespace Pipeline.Processors;
 
 /// <summary>
 /// The Streamiz topology: for each source topic that a rule reads, decode and run the filter chain once (bad
-/// records to the dead-letter topic), then per rule where -> key by group_by (re-partitioned only when that is
-/// not the record key) -> window aggregate -> alert evaluator -> <c>ops.alerts.v1</c>.
+/// records to the dead-letter topic), then per rule its evaluator (where, windows, alert state; after a re-key and a
+/// repartition topic when it groups by something other than the record key) -> <c>ops.alerts.v1</c>.
 /// </summary>
 public static class ProcessorTopology
 {
@@ -40,65 +40,52 @@ public static class ProcessorTopology
         var builder = new StreamBuilder();
         foreach (var source in rules.Select(r => r.Source).Concat(options.WriteFiltered).Distinct())
         {
-            // TransformValues, not Transform: these steps keep the record key, and Streamiz re-partitions after any
+            // TransformValues, not Transform: this step keeps the record key, and Streamiz re-partitions after any
             // step that may change it. Rules grouped by the key then aggregate in place (see GroupsByRecordKey).
+            // The filter chain is always there, so a reload can give a source a chain it did not have at startup.
             var decoded = builder
                 .Stream<string, byte[]>(source.Name, new StringSerDes(), new ByteArraySerDes(), new EventTimeExtractor())
                 .TransformValues(TransformerBuilder.New<string, byte[], string, DecodedEvent>()
-                    .Transformer<DecodeTransformer>(options.Activity, options.Host, options.Logger)
-                    .Build(), $"decode-{source.Dataset}")
-                // Always present, so a reload can give a source a chain it did not have at startup.
-                .TransformValues(TransformerBuilder.New<string, DecodedEvent, string, DecodedEvent>()
-                    .Transformer<FilterTransformer>(options.Filters, options.Host)
-                    .Build(), $"filter-{source.Dataset}");
+                    .Transformer<DecodeAndFilterTransformer>(options.Activity, options.Filters, options.Host, options.Logger)
+                    .Build(), $"decode-{source.Dataset}");
 
-            var branches = decoded.Branch(
-                (_, v, _) => v.IsDeadLetter,
-                (_, _, _) => true);
-
-            branches[0]
+            // Dead letters leave by a filter rather than a Branch (two nodes per record); the steps below skip them.
+            decoded
+                .Filter((_, v, _) => v.IsDeadLetter, $"deadletters-{source.Dataset}")
                 .MapValues((v, _) => v.DeadLetter!, $"deadletter-{source.Dataset}")
                 .To(TopicCatalog.DeadLetter.Name, new StringSerDes(), new ByteArraySerDes(), $"to-deadletter-{source.Dataset}");
 
             if (options.WriteFiltered.Contains(source))
             {
-                branches[1]
+                decoded
+                    .Filter((_, v, _) => !v.IsDeadLetter, $"valid-{source.Dataset}")
                     .MapValues((v, _) => v.Output, $"raw-{source.Dataset}")
                     .To(FilteredTopic(source), new StringSerDes(), new ByteArraySerDes(), $"to-filtered-{source.Dataset}");
             }
 
-            foreach (var rule in rules.Where(r => r.Source == source))
+            var keyed = rules.Where(r => r.Source == source && r.GroupsByRecordKey).ToArray();
+            if (keyed.Length > 0)
             {
-                var input = TransformerBuilder.New<string, DecodedEvent, string, double>().Transformer<RuleInput>(rule).Build();
-                var matching = branches[1].Filter((_, v, _) => rule.Where.Matches(v.Fields), $"where-{rule.Name}");
-                var grouped = rule.GroupsByRecordKey
-                    ? matching
-                        .TransformValues(input, $"input-{rule.Name}")
-                        .GroupByKey<StringSerDes, DoubleSerDes>(rule.StoreName)
-                    // Transform, which re-keys, marks the stream for a repartition before grouping. (In Streamiz 1.8.2 a
-                    // MapValues or TransformValues after a re-key drops that mark, and GroupByKey would then aggregate in
-                    // the wrong partition without a repartition topic; a test pins that this rule has one.)
-                    : matching
-                        .Transform(input, $"input-{rule.Name}")
-                        .GroupByKey<StringSerDes, DoubleSerDes>(rule.StoreName);
-                var windowed = rule.Hopping
-                    ? grouped.WindowedBy(HoppingWindowOptions.Of(rule.Window, rule.Every, rule.Grace))
-                    : grouped.WindowedBy(TumblingWindowOptions.Of(rule.Window, rule.Grace));
-                windowed
-                    .Aggregate(
-                        () => WindowAggregate.Empty,
-                        (_, sample, agg) => agg.Add(sample),
-                        Materialized<string, WindowAggregate, IWindowStore<Bytes, byte[]>>
-                            .Create(new HashedWindowStoreSupplier(rule.StoreName, Retention(rule), rule.Window))
-                            .WithName(rule.StoreName)
-                            .WithKeySerdes(new StringSerDes())
-                            .WithValueSerdes(new WindowAggregateSerDes())
-                            .WithCachingDisabled())
-                    .ToStream()
-                    .Transform(TransformerBuilder.New<Windowed<string>, WindowAggregate, string, byte[]>()
-                        .Transformer<AlertEvaluator>(rule, options.Host, options.EvaluationInterval, options.Clock)
-                        .StateStore(Stores.KeyValueStoreBuilder(Stores.InMemoryKeyValueStore(AlertEvaluator.StoreName(rule)), new StringSerDes(), new ByteArraySerDes())
-                            .WithLoggingEnabled(null))
+                // Grouped by the record key: evaluated in place, all such rules of the source in one node.
+                var node = $"evaluate-{source.Dataset}";
+                decoded
+                    .Transform(TransformerBuilder.New<string, DecodedEvent, string, byte[]>()
+                        .Transformer<KeyedRulesEvaluator>(keyed, options.Host, options.EvaluationInterval, options.Clock)
+                        .Build(), node)
+                    .To(TopicCatalog.Alerts.Name, new StringSerDes(), new ByteArraySerDes(), $"to-alerts-{source.Dataset}");
+                foreach (var rule in keyed) builder.AddStateStore(new PersistOnFlushStoreBuilder(rule.StateStoreName), node);
+            }
+
+            foreach (var rule in rules.Where(r => r.Source == source && !r.GroupsByRecordKey))
+            {
+                // Re-keyed by its group, then through a repartition topic so that each group is evaluated in one task.
+                decoded
+                    .Filter((_, v, _) => !v.IsDeadLetter && rule.Where.Matches(v.Fields), $"where-{rule.Name}")
+                    .Transform(TransformerBuilder.New<string, DecodedEvent, string, double>().Transformer<RuleInput>(rule).Build(), $"input-{rule.Name}")
+                    .Repartition(Repartitioned<string, double>.As(rule.StoreName).WithKeySerdes(new StringSerDes()).WithValueSerdes(new DoubleSerDes()))
+                    .Transform(TransformerBuilder.New<string, double, string, byte[]>()
+                        .Transformer<RekeyedAlertEvaluator>(rule, options.Host, options.EvaluationInterval, options.Clock)
+                        .StateStore(new PersistOnFlushStoreBuilder(rule.StateStoreName))
                         .Build(), $"evaluate-{rule.Name}")
                     .To(TopicCatalog.Alerts.Name, new StringSerDes(), new ByteArraySerDes(), $"to-alerts-{rule.Name}");
             }
@@ -115,14 +102,7 @@ public static class ProcessorTopology
         foreach (var rule in rules)
         {
             if (!rule.GroupsByRecordKey) yield return ($"{applicationId}-{rule.StoreName}-repartition", rule.Source.Partitions);
-            yield return ($"{applicationId}-{rule.StoreName}-changelog", rule.Source.Partitions);
-            yield return ($"{applicationId}-{AlertEvaluator.StoreName(rule)}-changelog", rule.Source.Partitions);
+            yield return ($"{applicationId}-{rule.StateStoreName}-changelog", rule.Source.Partitions);
         }
     }
-
-    /// <summary>
-    /// How long a rule's windows are kept: long enough for the evaluator to finalise them on wall-clock time and for
-    /// events late by up to the grace period; short enough that memory follows the active windows only.
-    /// </summary>
-    private static TimeSpan Retention(ThresholdRule rule) => rule.Window * 3 + TimeSpan.FromMinutes(2) + rule.Grace;
 }

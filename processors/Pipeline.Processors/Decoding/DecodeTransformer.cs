@@ -5,16 +5,12 @@ using Streamiz.Kafka.Net.Processors.Public;
 
 namespace Pipeline.Processors.Decoding;
 
-/// <summary>First step of every source: bytes to <see cref="DecodedEvent"/>, remembering where bad records came from.</summary>
+/// <summary>First step of every source (run by <see cref="DecodeAndFilterTransformer"/>): bytes to <see cref="DecodedEvent"/>, remembering where bad records came from.</summary>
 internal sealed class DecodeTransformer : ITransformer<string, byte[], string, DecodedEvent>
 {
     private readonly ProcessorActivity activity;
     private readonly string host;
     private readonly Microsoft.Extensions.Logging.ILogger logger;
-
-    // Streamiz's TransformerBuilder demands new() and instantiates the type once while building the
-    // topology; the running instances come from the constructor below, with the parameters given to it.
-    public DecodeTransformer() : this(null!, null!, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance) { }
 
     public DecodeTransformer(ProcessorActivity activity, string host, Microsoft.Extensions.Logging.ILogger logger)
     {

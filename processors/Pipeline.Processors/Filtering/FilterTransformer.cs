@@ -12,9 +12,6 @@ internal sealed class FilterTransformer : ITransformer<string, DecodedEvent, str
     private readonly SourceFilterChains chains;
     private readonly string host;
 
-    // See AlertEvaluator: Streamiz instantiates transformer types once with new() while building.
-    public FilterTransformer() : this(null!, null!) { }
-
     public FilterTransformer(SourceFilterChains chains, string host)
     {
         this.chains = chains;
@@ -23,14 +20,19 @@ internal sealed class FilterTransformer : ITransformer<string, DecodedEvent, str
 
     public void Init(ProcessorContext<string, DecodedEvent> context) { }
 
-    public Record<string, DecodedEvent>? Process(Record<string, DecodedEvent> record)
+    public Record<string, DecodedEvent>? Process(Record<string, DecodedEvent> record) => Process(record, record.TopicPartitionOffset);
+
+    /// <summary>
+    /// <paramref name="record"/> with where it was read from: a record made by the step before in the same node
+    /// (<see cref="DecodeAndFilterTransformer"/>) has none of its own, and Streamiz has no public way to give it one.
+    /// </summary>
+    public Record<string, DecodedEvent>? Process(Record<string, DecodedEvent> record, Confluent.Kafka.TopicPartitionOffset tpo)
     {
         var decoded = record.Value;
         if (decoded.IsDeadLetter) return record;
-        var tpo = record.TopicPartitionOffset;
         var chain = chains.For(tpo.Topic);
         if (chain.IsEmpty) return record;
-        var e = FilterEvent.Parse(decoded.Raw);
+        var e = FilterEvent.From(decoded.Root);
         switch (chain.Run(e, out var error))
         {
             case FilterOutcome.Drop:

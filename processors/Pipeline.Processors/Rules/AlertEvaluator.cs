@@ -1,42 +1,41 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
+using System.Runtime.InteropServices;
 using Pipeline.Plumbing.Telemetry;
 using Pipeline.Schemas.Events;
 using Pipeline.Schemas.Serialization;
 using Streamiz.Kafka.Net.Processors.Public;
-using Streamiz.Kafka.Net.State;
 
 namespace Pipeline.Processors.Rules;
 
 /// <summary>
-/// Turns a rule's windowed aggregates into alert state changes, once each: firing when the condition
-/// starts to hold (and has held for <c>for</c>), resolved when it stops. A window is final once its
-/// end plus the grace period has passed on the wall clock, so a group that went quiet still resolves:
-/// Streamiz's stream time only moves with new records, hence the wall-clock punctuation.
+/// A rule's windows and alert state, in one Streamiz node: it adds each sample to the group's open windows (one for
+/// a tumbling window, window/every for a hopping one, epoch-aligned as Streamiz's), and turns the windows into alert
+/// state changes, once each: firing when the condition starts to hold (and has held for <c>for</c>), resolved when it
+/// stops. A window is final once its end plus the grace period has passed on the wall clock, so a group that went
+/// quiet still resolves: Streamiz's stream time only moves with new records, hence the wall-clock punctuation.
+/// The windows live here rather than in a Streamiz windowed aggregate: that would cost two more nodes and a
+/// changelog record per event, where this writes each changed group once per commit (<see cref="PersistOnFlushStore"/>).
 /// </summary>
-internal sealed class AlertEvaluator : ITransformer<Windowed<string>, WindowAggregate, string, byte[]>
+internal abstract class AlertEvaluator<TValue> : ITransformer<string, TValue, string, byte[]>
 {
-    private readonly ThresholdRule rule;
+    protected readonly ThresholdRule rule;
     private readonly string processorHost;
     private readonly TimeSpan evaluationInterval;
     private readonly TimeProvider clock;
     private readonly Dictionary<string, AlertState> _groups = new(StringComparer.Ordinal);
-    // Groups changed by records since the last punctuation: written to the store once per evaluation
-    // interval instead of once per event, which would put a changelog record behind every event.
+    // Groups changed by records since they were last written: written once per commit or evaluation, whichever
+    // comes first, instead of once per event, which would put a changelog record behind every event.
     private readonly HashSet<string> _dirty = new(StringComparer.Ordinal);
+    private readonly List<long> _closing = [];
     private readonly long _windowMs;
     private readonly long _everyMs;
     private readonly long _graceMs;
     private ProcessorContext<string, byte[]>? _context;
     private Confluent.Kafka.Headers? _cause;
-    private IKeyValueStore<string, byte[]>? _store;
+    private PersistOnFlushStore? _store;
 
-    // Streamiz's TransformerBuilder demands new() and instantiates the type once while building the
-    // topology; the running instances come from the constructor below, with the parameters given to it.
-    public AlertEvaluator() : this(null!, null!, default, TimeProvider.System) { }
-
-    public AlertEvaluator(ThresholdRule rule, string processorHost, TimeSpan evaluationInterval, TimeProvider clock)
+    protected AlertEvaluator(ThresholdRule rule, string processorHost, TimeSpan evaluationInterval, TimeProvider clock)
     {
         this.rule = rule;
         this.processorHost = processorHost;
@@ -48,64 +47,96 @@ internal sealed class AlertEvaluator : ITransformer<Windowed<string>, WindowAggr
         _graceMs = (long)rule.Grace.TotalMilliseconds;
     }
 
-    public static string StoreName(ThresholdRule rule) => $"{rule.StoreName}-state";
+    /// <summary>The number this record adds to its group's windows (its group is the record key), or false to skip it.</summary>
+    protected abstract bool TryTake(Record<string, TValue> record, out double sample);
 
     public void Init(ProcessorContext<string, byte[]> context)
     {
         _context = context;
-        _store = (IKeyValueStore<string, byte[]>)((Streamiz.Kafka.Net.ProcessorContext)context).GetStateStore(StoreName(rule));
+        _store = (PersistOnFlushStore)((Streamiz.Kafka.Net.ProcessorContext)context).GetStateStore(rule.StateStoreName);
+        _store.BeforeFlush = PersistDirty;
         context.Schedule(evaluationInterval, PunctuationType.PROCESSING_TIME, Evaluate);
     }
 
     private bool _loaded;
 
-    // The store is restored from its changelog after Init, so it is read on first use, when the task runs.
-    private void EnsureLoaded()
+    /// <summary>
+    /// Reads the groups from the store, once, when the task runs. Streamiz initialises a task's processors (and starts
+    /// their wall-clock punctuation) before it restores the task's stores from their changelogs, which can take several
+    /// turns of the stream thread; read then, the store holds part of the state or none, and what it held after would
+    /// never be seen. Records reach a task only once it is restored, so a record may always load; a punctuation only
+    /// once <see cref="StreamizTask.IsRunning"/> says so.
+    /// </summary>
+    private bool EnsureLoaded(bool byRecord)
     {
-        if (_loaded) return;
+        if (_loaded) return true;
+        if (!byRecord && !StreamizTask.IsRunning(_context!)) return false;
         _loaded = true;
         foreach (var kv in _store!.All())
         {
-            var state = JsonSerializer.Deserialize(kv.Value, AlertStateJsonContext.Default.AlertState);
+            var state = AlertStateFormat.Deserialize(kv.Value);
             if (state is null || _groups.ContainsKey(kv.Key)) continue;
             _groups[kv.Key] = state;
             if (state.Firing) PipelineMetrics.AlertsFiring.WithLabels(rule.Name).Inc();
         }
+        return true;
     }
 
-    public Record<string, byte[]>? Process(Record<Windowed<string>, WindowAggregate> record)
+    public Record<string, byte[]>? Process(Record<string, TValue> record)
     {
-        EnsureLoaded();
-        var group = record.Key.Key;
-        long start = record.Key.Window.StartMs;
+        if (!TryTake(record, out double sample)) return null;
+        EnsureLoaded(byRecord: true);
+        var group = record.Key;
+        long ts = record.Timestamp.UnixTimestampMs;
         var state = GetOrAdd(group);
         var now = clock.GetUtcNow();
         // An alert raised by this record continues the trace of the event that tipped the window.
         _cause = record.Headers;
-        state.LastSeenMs = Math.Max(state.LastSeenMs, record.Timestamp.UnixTimestampMs);
+        state.LastSeenMs = Math.Max(state.LastSeenMs, ts);
         if (rule.IsAbsent)
         {
             // A sign of life: an absent alert resolves at once.
             if (state.Firing) return Save(group, state, Transition(group, state, firing: false, 0, now));
             return Save(group, state, null);
         }
-        if (start + _windowMs <= state.LastClosedEndMs) return null; // window already final; late update ignored
-        double value = rule.ValueOf(record.Value);
-        state.Open[start] = value;
         Record<string, byte[]>? output = null;
-        if (rule.FiresEarly && rule.Holds(value))
+        // The windows that contain ts start at multiples of `every` in (ts - window, ts].
+        for (long start = ts - Mod(ts, _everyMs); start > ts - _windowMs; start -= _everyMs)
         {
+            long end = start + _windowMs;
+            if (end <= state.LastClosedEndMs) continue; // window already final; late update ignored
+            ref var window = ref CollectionsMarshal.GetValueRefOrAddDefault(state.Open, start, out bool exists);
+            window = (exists ? window : WindowAggregate.Empty).Add(sample);
+            if (!rule.FiresEarly) continue;
+            double value = rule.ValueOf(window);
+            if (!rule.Holds(value)) continue;
             // Count-like aggregates only grow within a window: once over the threshold, it holds.
-            state.LastHoldingEndMs = Math.Max(state.LastHoldingEndMs, start + _windowMs);
-            output = Holding(group, state, value, now);
+            state.LastHoldingEndMs = Math.Max(state.LastHoldingEndMs, end);
+            output ??= Holding(group, state, value, now);
         }
         return Save(group, state, output);
+    }
+
+    private static long Mod(long value, long divisor)
+    {
+        long m = value % divisor;
+        return m < 0 ? m + divisor : m;
+    }
+
+    /// <summary>Writes the groups changed since they were last written: before every commit (see <see cref="PersistOnFlushStore"/>).</summary>
+    private void PersistDirty()
+    {
+        foreach (var group in _dirty)
+        {
+            if (_groups.TryGetValue(group, out var state)) Persist(group, state);
+        }
+        _dirty.Clear();
     }
 
     /// <summary>Wall-clock check: finalise windows, resolve quiet groups, apply <c>for</c> and <c>repeat_interval</c>.</summary>
     private void Evaluate(long punctuationMs)
     {
-        EnsureLoaded();
+        if (!EnsureLoaded(byRecord: false)) return; // restoring: nothing to evaluate yet
         _cause = null; // the wall clock, not a record, decides here: such alerts start their own trace
         var now = clock.GetUtcNow();
         long nowMs = Math.Max(punctuationMs, now.ToUnixTimeMilliseconds());
@@ -140,12 +171,18 @@ internal sealed class AlertEvaluator : ITransformer<Windowed<string>, WindowAggr
         bool changed = false;
         if (state.Open.Count > 0)
         {
-            foreach (var start in state.Open.Keys.Order().ToList())
+            // Oldest first: windows that end later may still be open (and hopping windows overlap).
+            _closing.Clear();
+            foreach (var start in state.Open.Keys)
+            {
+                if (nowMs >= start + _windowMs + _graceMs) _closing.Add(start);
+            }
+            if (_closing.Count > 1) _closing.Sort();
+            foreach (var start in _closing)
             {
                 long end = start + _windowMs;
-                if (nowMs < end + _graceMs) break;
-                double final = state.Open[start];
-                state.Open.Remove(start);
+                state.Open.Remove(start, out var window);
+                double final = rule.ValueOf(window);
                 state.LastClosedEndMs = Math.Max(state.LastClosedEndMs, end);
                 changed = true;
                 if (rule.Holds(final))
@@ -293,7 +330,7 @@ internal sealed class AlertEvaluator : ITransformer<Windowed<string>, WindowAggr
     }
 
     private void Persist(string group, AlertState state)
-        => _store!.Put(group, JsonSerializer.SerializeToUtf8Bytes(state, AlertStateJsonContext.Default.AlertState));
+        => _store!.Put(group, AlertStateFormat.Serialize(state));
 
     private AlertState GetOrAdd(string group)
     {

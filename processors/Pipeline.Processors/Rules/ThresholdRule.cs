@@ -52,8 +52,11 @@ public sealed class ThresholdRule
 
     public double ValueOf(WindowAggregate aggregate) => aggregate.Value(Aggregate.Function, Window);
 
-    /// <summary>Name of the window store; also names its Streamiz repartition and changelog topics.</summary>
+    /// <summary>Prefix of the rule's Streamiz names; also names its repartition topic, when it has one.</summary>
     public string StoreName => $"rule-{Name}";
+
+    /// <summary>Name of the evaluator's store (windows and alert state per group); also names its changelog topic.</summary>
+    public string StateStoreName => $"{StoreName}-state";
 
     /// <summary>
     /// Whether the condition can only become true as a window fills (count/sum/max above a threshold):

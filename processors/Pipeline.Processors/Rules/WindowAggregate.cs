@@ -1,7 +1,4 @@
-using System.Buffers.Binary;
-using Confluent.Kafka;
 using Pipeline.Plumbing.Expressions;
-using Streamiz.Kafka.Net.SerDes;
 
 namespace Pipeline.Processors.Rules;
 
@@ -26,28 +23,4 @@ public readonly record struct WindowAggregate(long Count, double Sum, double Min
         AggregateFunction.Min => Count == 0 ? 0 : Min,
         _ => 0,
     };
-}
-
-/// <summary>32 bytes, fixed layout: the window store and its changelog hold these.</summary>
-public sealed class WindowAggregateSerDes : AbstractSerDes<WindowAggregate>
-{
-    public override byte[] Serialize(WindowAggregate data, SerializationContext context)
-    {
-        var bytes = new byte[32];
-        BinaryPrimitives.WriteInt64LittleEndian(bytes, data.Count);
-        BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(8), data.Sum);
-        BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(16), data.Min);
-        BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(24), data.Max);
-        return bytes;
-    }
-
-    public override WindowAggregate Deserialize(byte[] data, SerializationContext context)
-    {
-        if (data is null || data.Length < 32) return WindowAggregate.Empty;
-        return new WindowAggregate(
-            BinaryPrimitives.ReadInt64LittleEndian(data),
-            BinaryPrimitives.ReadDoubleLittleEndian(data.AsSpan(8)),
-            BinaryPrimitives.ReadDoubleLittleEndian(data.AsSpan(16)),
-            BinaryPrimitives.ReadDoubleLittleEndian(data.AsSpan(24)));
-    }
 }

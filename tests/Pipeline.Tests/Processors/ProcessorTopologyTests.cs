@@ -181,8 +181,10 @@ public class ProcessorTopologyTests
     {
         var perFile = PerFile();
         var topics = ProcessorTopology.InternalTopics("app", [new ThresholdRule(ErrorRule), new ThresholdRule(perFile)]).ToList();
-        Assert.Contains(("app-rule-errors-changelog", TopicCatalog.Logs.Partitions), topics);
+        // One store per rule, the evaluator's (windows and alert state), so one changelog.
         Assert.Contains(("app-rule-errors-state-changelog", TopicCatalog.Logs.Partitions), topics);
+        Assert.Contains(("app-rule-per-file-state-changelog", TopicCatalog.Logs.Partitions), topics);
+        Assert.Equal(3, topics.Count);
         Assert.Contains(("app-rule-per-file-repartition", TopicCatalog.Logs.Partitions), topics);
         // Grouped by host.name, the records' own key: aggregated where they are read, no repartition topic.
         Assert.DoesNotContain(("app-rule-errors-repartition", TopicCatalog.Logs.Partitions), topics);
