@@ -145,10 +145,15 @@ internal static class ProcessorsBenchmark
         {
             for (int p = 0; p < count; p++) partitions.Add(new TopicPartition(topic, p));
         }
-        // The clock starts at the first commit seen (group joined, tasks created, first records through), so start-up
-        // is not in the rate; the records committed by then are subtracted.
+        // The rate is taken between commits, which are what can be seen from outside: from the first commit (group
+        // joined, tasks created, first records through, so start-up is left out) to the last one made while records
+        // were still coming, both at full speed. The commit that completes the drain is not used: the drain ended
+        // somewhere in the interval before it, and at the shipped 1 s interval that would be a second's error on a
+        // few seconds' drain. With no commit in between, the whole span to completion is used.
         TimeSpan? firstAt = null;
         long firstCount = 0;
+        TimeSpan lastMidAt = default;
+        long lastMidCount = 0;
         var limit = TimeSpan.FromSeconds(110);
         while (started.Elapsed < limit && !failed)
         {
@@ -159,13 +164,20 @@ internal static class ProcessorsBenchmark
                 firstAt = started.Elapsed;
                 firstCount = sourceDone;
             }
+            else if (firstAt is not null && sourceDone < events && sourceDone > lastMidCount && sourceDone > firstCount)
+            {
+                lastMidAt = started.Elapsed;
+                lastMidCount = sourceDone;
+            }
             if (sourceDone >= events && allCaughtUp)
             {
-                var seconds = (started.Elapsed - firstAt!.Value).TotalSeconds;
+                bool between = lastMidCount > firstCount;
+                var seconds = ((between ? lastMidAt : started.Elapsed) - firstAt!.Value).TotalSeconds;
+                long measured = (between ? lastMidCount : events) - firstCount;
                 var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
-                var rate = (events - firstCount) / Math.Max(seconds, 0.001);
+                var rate = measured / Math.Max(seconds, 0.001);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"variant={variant} events={events} measured={events - firstCount} seconds={seconds:0.000} rate={rate:0} startup_s={firstAt.Value.TotalSeconds:0.00} cpu_s={cpu:0.00} peak_rss_mib={PeakRssMib():0.0} gc_heap_mib={GC.GetTotalMemory(false) / 1048576.0:0.0}"));
+                    $"variant={variant} events={events} measured={measured} seconds={seconds:0.000} rate={rate:0} startup_s={firstAt.Value.TotalSeconds:0.00} drained_s={(started.Elapsed - firstAt.Value).TotalSeconds:0.00} cpu_s={cpu:0.00} peak_rss_mib={PeakRssMib():0.0} gc_heap_mib={GC.GetTotalMemory(false) / 1048576.0:0.0}"));
                 return 0;
             }
         }
