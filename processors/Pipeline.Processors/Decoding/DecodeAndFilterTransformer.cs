@@ -23,18 +23,10 @@ internal sealed class DecodeAndFilterTransformer : ITransformer<string, byte[], 
         filter = new FilterTransformer(chains, host);
     }
 
-    public void Init(ProcessorContext<string, DecodedEvent> context)
-    {
-        decode.Init(context);
-        filter.Init(context);
-    }
+    public void Init(ProcessorContext<string, DecodedEvent> context) { }
 
     public Record<string, DecodedEvent>? Process(Record<string, byte[]> record)
         => filter.Process(decode.Process(record), record.TopicPartitionOffset);
 
-    public void Close()
-    {
-        decode.Close();
-        filter.Close();
-    }
+    public void Close() { }
 }

@@ -6,7 +6,7 @@ using Streamiz.Kafka.Net.Processors.Public;
 namespace Pipeline.Processors.Decoding;
 
 /// <summary>First step of every source (run by <see cref="DecodeAndFilterTransformer"/>): bytes to <see cref="DecodedEvent"/>, remembering where bad records came from.</summary>
-internal sealed class DecodeTransformer : ITransformer<string, byte[], string, DecodedEvent>
+internal sealed class DecodeTransformer
 {
     private readonly ProcessorActivity activity;
     private readonly string host;
@@ -23,8 +23,6 @@ internal sealed class DecodeTransformer : ITransformer<string, byte[], string, D
     // The embedded broker keeps only a few MiB per partition: a processor that falls behind would lose
     // records without a word. A jump in offsets is that loss; count it and say so.
     private readonly Dictionary<int, long> _lastOffset = [];
-
-    public void Init(ProcessorContext<string, DecodedEvent> context) { }
 
     public Record<string, DecodedEvent> Process(Record<string, byte[]> record)
     {
@@ -57,7 +55,6 @@ internal sealed class DecodeTransformer : ITransformer<string, byte[], string, D
         return Record<string, DecodedEvent>.Create(decoded, headers);
     }
 
-    public void Close() { }
 }
 
 /// <summary>

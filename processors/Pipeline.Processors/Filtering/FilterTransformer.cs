@@ -7,7 +7,7 @@ using Streamiz.Kafka.Net.Processors.Public;
 namespace Pipeline.Processors.Filtering;
 
 /// <summary>Runs the source's filter chain on each decoded event: drop it, dead-letter it, or pass it on changed.</summary>
-internal sealed class FilterTransformer : ITransformer<string, DecodedEvent, string, DecodedEvent>
+internal sealed class FilterTransformer
 {
     private readonly SourceFilterChains chains;
     private readonly string host;
@@ -17,10 +17,6 @@ internal sealed class FilterTransformer : ITransformer<string, DecodedEvent, str
         this.chains = chains;
         this.host = host;
     }
-
-    public void Init(ProcessorContext<string, DecodedEvent> context) { }
-
-    public Record<string, DecodedEvent>? Process(Record<string, DecodedEvent> record) => Process(record, record.TopicPartitionOffset);
 
     /// <summary>
     /// <paramref name="record"/> with where it was read from: a record made by the step before in the same node
@@ -48,5 +44,4 @@ internal sealed class FilterTransformer : ITransformer<string, DecodedEvent, str
         }
     }
 
-    public void Close() { }
 }
