@@ -3,12 +3,9 @@ using Pipeline.Processors.Filtering;
 using Pipeline.Processors.Rules;
 using Pipeline.Schemas.Topics;
 using Streamiz.Kafka.Net;
-using Streamiz.Kafka.Net.Crosscutting;
 using Streamiz.Kafka.Net.Processors.Public;
 using Streamiz.Kafka.Net.SerDes;
-using Streamiz.Kafka.Net.State;
 using Streamiz.Kafka.Net.Stream;
-using Streamiz.Kafka.Net.Table;
 
 namespace Pipeline.Processors;
 

@@ -42,7 +42,6 @@ public sealed class ThresholdRule
 
     /// <summary>Window advance; equal to <see cref="Window"/> for tumbling windows.</summary>
     public TimeSpan Every { get; }
-    public bool Hopping => Every < Window;
     public TimeSpan For { get; }
     public TimeSpan RepeatInterval { get; }
     /// <summary>How late an event may be and still count; also how long after its end a window is final.</summary>
