@@ -83,6 +83,102 @@ internal static partial class LibrdkafkaNative
     [LibraryImport(Lib, EntryPoint = "rd_kafka_destroy")]
     public static partial void Destroy(IntPtr rk);
 
+    [LibraryImport(Lib, EntryPoint = "rd_kafka_conf_destroy")]
+    public static partial void ConfDestroy(IntPtr conf);
+
+    [LibraryImport(Lib, EntryPoint = "rd_kafka_conf_set_opaque")]
+    public static partial void ConfSetOpaque(IntPtr conf, IntPtr opaque);
+
+    [LibraryImport(Lib, EntryPoint = "rd_kafka_conf_set_dr_msg_cb")]
+    public static unsafe partial void ConfSetDeliveryReportCallback(IntPtr conf, delegate* unmanaged[Cdecl]<IntPtr, RdKafkaMessage*, IntPtr, void> callback);
+
+    [LibraryImport(Lib, EntryPoint = "rd_kafka_conf_set_error_cb")]
+    public static unsafe partial void ConfSetErrorCallback(IntPtr conf, delegate* unmanaged[Cdecl]<IntPtr, int, byte*, IntPtr, void> callback);
+
+    [LibraryImport(Lib, EntryPoint = "rd_kafka_conf_set_log_cb")]
+    public static unsafe partial void ConfSetLogCallback(IntPtr conf, delegate* unmanaged[Cdecl]<IntPtr, int, byte*, byte*, void> callback);
+
+    [LibraryImport(Lib, EntryPoint = "rd_kafka_opaque")]
+    public static partial IntPtr Opaque(IntPtr rk);
+
+    [LibraryImport(Lib, EntryPoint = "rd_kafka_name")]
+    public static partial IntPtr Name(IntPtr rk);
+
+    [LibraryImport(Lib, EntryPoint = "rd_kafka_topic_new", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial IntPtr TopicNew(IntPtr rk, string topic, IntPtr topicConf);
+
+    [LibraryImport(Lib, EntryPoint = "rd_kafka_topic_destroy")]
+    public static partial void TopicDestroy(IntPtr rkt);
+
+    [LibraryImport(Lib, EntryPoint = "rd_kafka_produceva")]
+    public static unsafe partial IntPtr ProduceVa(IntPtr rk, ProduceArgument* arguments, UIntPtr count);
+
+    [LibraryImport(Lib, EntryPoint = "rd_kafka_error_code")]
+    public static partial int ErrorCodeOf(IntPtr error);
+
+    [LibraryImport(Lib, EntryPoint = "rd_kafka_error_destroy")]
+    public static partial void ErrorDestroy(IntPtr error);
+
+    [LibraryImport(Lib, EntryPoint = "rd_kafka_poll")]
+    public static partial int Poll(IntPtr rk, int timeoutMs);
+
+    [LibraryImport(Lib, EntryPoint = "rd_kafka_flush")]
+    public static partial int Flush(IntPtr rk, int timeoutMs);
+
+    [LibraryImport(Lib, EntryPoint = "rd_kafka_outq_len")]
+    public static partial int OutQueueLength(IntPtr rk);
+
+    [LibraryImport(Lib, EntryPoint = "rd_kafka_fatal_error")]
+    public static partial int FatalError(IntPtr rk, byte[] errstr, UIntPtr errstrSize);
+
+    /// <summary>rd_kafka_message_t, as a delivery report hands it over (the producer's msg_opaque is <c>_private</c>).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct RdKafkaMessage
+    {
+        public int Error;
+        public IntPtr Topic;
+        public int Partition;
+        public IntPtr Payload;
+        public UIntPtr Length;
+        public IntPtr Key;
+        public UIntPtr KeyLength;
+        public long Offset;
+        public IntPtr Opaque;
+    }
+
+    /// <summary>rd_kafka_vtype_t: the kind of a <see cref="ProduceArgument"/>.</summary>
+    public enum ProduceArgumentType
+    {
+        End,
+        Topic,
+        TopicHandle,
+        Partition,
+        Value,
+        Key,
+        Opaque,
+        MessageFlags,
+        Timestamp,
+        Header,
+        Headers,
+    }
+
+    /// <summary>
+    /// rd_kafka_vu_t: a tag and a 64-byte union (padded for future members), 72 bytes in all. The union's
+    /// members used here: a pointer, an int64, a (pointer, size) pair, and a header's (name, value, size).
+    /// </summary>
+    [StructLayout(LayoutKind.Explicit, Size = 72)]
+    public struct ProduceArgument
+    {
+        [FieldOffset(0)] public ProduceArgumentType Type;
+        [FieldOffset(8)] public IntPtr Pointer;
+        [FieldOffset(8)] public long Int64;
+        [FieldOffset(8)] public int Int32;
+        [FieldOffset(16)] public UIntPtr Length;
+        [FieldOffset(8)] public IntPtr HeaderName;
+        [FieldOffset(16)] public IntPtr HeaderValue;
+        [FieldOffset(24)] public IntPtr HeaderValueLength;
+    }
+
     [LibraryImport(Lib, EntryPoint = "rd_kafka_mock_cluster_new")]
     public static partial IntPtr MockClusterNew(IntPtr rk, int brokerCount);
 

@@ -78,11 +78,8 @@ internal sealed class LogFileReader : IDisposable
     /// <summary>The input this file was found by (its encoder adds that input's fields and tags; its filter chain may be swapped by a reload).</summary>
     public LogInput? Input { get; set; }
 
-    /// <summary>One delivery callback per file, created once, so producing a line allocates no closure.</summary>
-    public Action<Confluent.Kafka.DeliveryReport<byte[], byte[]>>? DeliveryHandler { get; set; }
-
-    /// <summary>The same for the dead letters of this file's lines.</summary>
-    public Action<Confluent.Kafka.DeliveryReport<byte[], byte[]>>? DeadLetterHandler { get; set; }
+    /// <summary>The tailer's number for this file while it is open: its records' delivery reports carry it back.</summary>
+    public int Slot { get; set; } = -1;
 
     /// <summary>The multiline assembler, when the input joins lines.</summary>
     public MultilineAssembler? Multiline => _multiline;

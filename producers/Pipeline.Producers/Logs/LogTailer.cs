@@ -49,7 +49,15 @@ public sealed class LogTailer : BackgroundService, ILineSink, IConfigReloadable
     private readonly Prometheus.Counter.Child _deadLettered;
     private volatile List<LogInput> _inputs = [];
     private LogInputPlan? _pendingPlan;
-    private IProducer<byte[], byte[]>? _producer;
+    private SpanProducer? _producer;
+    private IntPtr _logsTopic;
+    private IntPtr _deadLetterTopic;
+    // Open files by slot: a record's delivery token is its file's slot and whether it is a dead letter, so
+    // a report finds its file without a closure or handle per record. Replaced, never changed in place,
+    // when it grows: the delivery thread reads it without a lock.
+    private LogFileReader?[] _slots = new LogFileReader?[64];
+    private readonly Stack<int> _freeSlots = [];
+    private int _slotsUsed;
     private RegistryWriter _registryWriter = null!;
     private LogInput? _current;
     private long _maxInFlightBytes;
@@ -59,8 +67,6 @@ public sealed class LogTailer : BackgroundService, ILineSink, IConfigReloadable
     private long _linesReadCount;
     private long _linesReadPublished;
     private long _linesAckedPublished;
-    private readonly Message<byte[], byte[]> _message;
-    private readonly byte[]?[] _recordArrays = new byte[]?[16 * 1024];
     private readonly System.Buffers.ArrayBufferWriter<byte> _filteredBuffer = new(4096);
     private readonly System.Text.Json.Utf8JsonWriter _filteredWriter;
     // The read pass's span, started with its first record: one span per published batch, not per line.
@@ -79,7 +85,6 @@ public sealed class LogTailer : BackgroundService, ILineSink, IConfigReloadable
         _logger = logger;
         _host = config.EffectiveHostName;
         _key = System.Text.Encoding.UTF8.GetBytes(_host);
-        _message = new Message<byte[], byte[]> { Key = _key };
         _filteredWriter = new System.Text.Json.Utf8JsonWriter(_filteredBuffer, new System.Text.Json.JsonWriterOptions
         {
             Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
@@ -154,13 +159,9 @@ public sealed class LogTailer : BackgroundService, ILineSink, IConfigReloadable
     private void Loop(CancellationToken stop)
     {
         var producerConfig = _kafka.Producer("logs");
-        // The handler needs only the outcome: without the other report fields the client skips three
-        // native calls and a headers object per record.
-        producerConfig.DeliveryReportFields = "none";
-        _producer = new ProducerBuilder<byte[], byte[]>(producerConfig)
-            .SetErrorHandler((_, e) => _logger.LogWarning("kafka producer: {Reason} ({Code})", e.Reason, e.Code))
-            .SetLogHandler(KafkaLog.To(_logger))
-            .Build();
+        _producer = new SpanProducer(producerConfig, _logger, OnDelivery);
+        _logsTopic = _producer.Topic(TopicCatalog.Logs.Name);
+        _deadLetterTopic = _producer.Topic(TopicCatalog.DeadLetter.Name);
         _logger.LogInformation("log tailer started: {Inputs} input(s), registry {Path}", _inputs.Count, _checkpoints.Path);
         _registryWriter = new RegistryWriter(_checkpoints, _logger);
         if (_checkpoints.MovedAside is not null) _registryWriter.Submit(_checkpoints.Snapshot());
@@ -333,6 +334,7 @@ public sealed class LogTailer : BackgroundService, ILineSink, IConfigReloadable
         {
             var reader = new LogFileReader(path, status, start, input.Config.MaxLineBytes, input.Encoding, input.CreateMultiline()) { Input = input };
             _readers[status.Identity] = reader;
+            TakeSlot(reader);
             _readOrder.Add(reader);
             _unopenable.Remove(status.Identity);
             _checkpointsDirty = true;
@@ -417,6 +419,7 @@ public sealed class LogTailer : BackgroundService, ILineSink, IConfigReloadable
                 _logger.LogInformation("closed {Path} ({Why})", reader.Path, reader.Retired ? "its input was removed" : "rotated away and inactive");
                 reader.Dispose();
                 _readers.Remove(reader.Identity);
+                FreeSlot(reader);
                 _readOrder.Remove(reader);
             }
             PipelineMetrics.FilesTailed.Set(_readers.Count);
@@ -452,51 +455,39 @@ public sealed class LogTailer : BackgroundService, ILineSink, IConfigReloadable
                     return;
                 case FilterOutcome.DeadLetter:
                     var deadLetter = DeadLetters.Serialize(value, "file:" + reader.Path, -1, offset, Stage, "filter_error", error ?? "filter failed", _host, now);
-                    Produce(TopicCatalog.DeadLetter.Name, reader, deadLetter, ackOffset, now, deadLetter: true);
+                    Produce(_deadLetterTopic, reader, deadLetter, ackOffset, now, deadLetter: true);
                     _deadLettered.Inc();
                     return;
             }
-            if (filtered is not null)
+            if (filtered)
             {
-                Produce(TopicCatalog.Logs.Name, reader, filtered, ackOffset, now, deadLetter: false);
+                Produce(_logsTopic, reader, _filteredBuffer.WrittenSpan, ackOffset, now, deadLetter: false);
                 return;
             }
         }
-        Produce(TopicCatalog.Logs.Name, reader, RecordArray(value), ackOffset, now, deadLetter: false);
+        Produce(_logsTopic, reader, value, ackOffset, now, deadLetter: false);
     }
 
-    /// <summary>
-    /// <paramref name="value"/> in an array of exactly its length, as the Kafka client takes it. librdkafka
-    /// copies a record when it is produced (MSG_F_COPY), so the array is free again as soon as Produce
-    /// returns: one array per length is kept and reused, instead of a new one per line.
-    /// </summary>
-    private byte[] RecordArray(ReadOnlySpan<byte> value)
+    /// <summary>Runs the chain; <paramref name="filtered"/> says the changed event is in <see cref="_filteredBuffer"/>, otherwise send the original.</summary>
+    private FilterOutcome Filter(FilterChain chain, ReadOnlySpan<byte> value, out bool filtered, out string? error)
     {
-        var array = value.Length < _recordArrays.Length ? _recordArrays[value.Length] ??= new byte[value.Length] : new byte[value.Length];
-        value.CopyTo(array);
-        return array;
-    }
-
-    /// <summary>Runs the chain; <paramref name="filtered"/> is the changed event, or null to send the original.</summary>
-    private FilterOutcome Filter(FilterChain chain, ReadOnlySpan<byte> value, out byte[]? filtered, out string? error)
-    {
-        filtered = null;
+        filtered = false;
         var e = FilterEvent.Parse(value);
         var outcome = chain.Run(e, out error, out bool failed);
         // A filter threw and its on_error is "pass": send the event unfiltered, not half-changed.
         if (outcome != FilterOutcome.Keep || failed) return outcome;
-        // Written into a reused buffer, then copied into the record array: no array per event for the JSON text.
+        // Written into a reused buffer, which librdkafka copies from: no array per event for the JSON text.
         _filteredBuffer.ResetWrittenCount();
         _filteredWriter.Reset(_filteredBuffer);
         e.Root.WriteTo(_filteredWriter);
         _filteredWriter.Flush();
         // A filter that grew the event past what Kafka takes would make it fail forever: send it unfiltered.
-        if (_filteredBuffer.WrittenCount <= _maxValueBytes) filtered = RecordArray(_filteredBuffer.WrittenSpan);
+        if (_filteredBuffer.WrittenCount <= _maxValueBytes) filtered = true;
         else _logger.LogWarning("filters grew an event to {Size} bytes, more than Kafka takes; sending it unfiltered", _filteredBuffer.WrittenCount);
         return FilterOutcome.Keep;
     }
 
-    private void Produce(string topic, LogFileReader reader, byte[] value, long ackOffset, DateTimeOffset now, bool deadLetter)
+    private void Produce(IntPtr topic, LogFileReader reader, ReadOnlySpan<byte> value, long ackOffset, DateTimeOffset now, bool deadLetter)
     {
         if (!_batchStarted) BeginBatch();
         if (_batchSpan is not null)
@@ -505,34 +496,26 @@ public sealed class LogTailer : BackgroundService, ILineSink, IConfigReloadable
             if (deadLetter) KeepBatch("deadletter");
             else if (_current?.Encoder.LastLevel is "error" or "fatal") KeepBatch("error");
         }
-        // One message object, reused: the client reads it during Produce and keeps the key, value and headers
-        // (the batch's traceparent, built once; null when tracing is off or the batch is not sampled).
-        _message.Headers = _batchHeaders;
-        _message.Value = value;
-        _message.Timestamp = new Timestamp(now);
-        var handler = deadLetter ? reader.DeadLetterHandler ??= MakeHandler(reader, true) : reader.DeliveryHandler ??= MakeHandler(reader, false);
         reader.TrackProduced(ackOffset, deadLetter, value.Length);
         Interlocked.Add(ref _inFlightBytes, value.Length);
+        long token = ((long)reader.Slot << 1) | (deadLetter ? 1L : 0L);
+        long timestamp = now.ToUnixTimeMilliseconds();
         while (true)
         {
-            try
-            {
-                _producer!.Produce(topic, _message, handler);
-                return;
-            }
-            catch (ProduceException<byte[], byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
+            // The batch's traceparent goes with each record (built once per batch; null when tracing is off or the batch is not sampled).
+            var error = _producer!.Produce(topic, _key, value, timestamp, token, _batchHeaders);
+            if (error == ErrorCode.NoError) return;
+            if (error == ErrorCode.Local_QueueFull)
             {
                 // librdkafka's own queue is full: wait for acks instead of buffering without bound.
-                _producer!.Poll(TimeSpan.FromMilliseconds(100));
+                _producer.WaitForReports(TimeSpan.FromMilliseconds(100));
+                continue;
             }
-            catch (ProduceException<byte[], byte[]> e)
-            {
-                // Refused before it was queued: count it as a failed delivery, so the line is read and sent again.
-                _logger.LogError("cannot send a line of {Path} to {Topic}: {Error}", reader.Path, topic, e.Error.Reason);
-                _deliveryErrors.Inc();
-                Interlocked.Add(ref _inFlightBytes, -reader.OnDelivered(false, deadLetter));
-                return;
-            }
+            // Refused before it was queued: count it as a failed delivery, so the line is read and sent again.
+            _logger.LogError("cannot send a line of {Path} to {Topic}: {Error}", reader.Path, deadLetter ? TopicCatalog.DeadLetter.Name : TopicCatalog.Logs.Name, error.GetReason());
+            _deliveryErrors.Inc();
+            Interlocked.Add(ref _inFlightBytes, -reader.OnDelivered(false, deadLetter));
+            return;
         }
     }
 
@@ -565,9 +548,12 @@ public sealed class LogTailer : BackgroundService, ILineSink, IConfigReloadable
         (_batchSpan, _batchHeaders, _batchStarted, _batchRecords) = (null, null, false, 0);
     }
 
-    private Action<DeliveryReport<byte[], byte[]>> MakeHandler(LogFileReader reader, bool deadLetter) => report =>
+    /// <summary>A record's delivery report, on the producer's poll thread.</summary>
+    private void OnDelivery(long token, ErrorCode error)
     {
-        bool ok = report.Error.Code == ErrorCode.NoError;
+        var reader = Volatile.Read(ref _slots)[(int)(token >> 1)]!;
+        bool deadLetter = (token & 1) != 0;
+        bool ok = error == ErrorCode.NoError;
         long left = Interlocked.Add(ref _inFlightBytes, -reader.OnDelivered(ok, deadLetter));
         if (ok)
         {
@@ -580,7 +566,31 @@ public sealed class LogTailer : BackgroundService, ILineSink, IConfigReloadable
         }
         // Wake a paused tailer once half the budget is free, not at every ack.
         if (Volatile.Read(ref _paused) && left <= Interlocked.Read(ref _maxInFlightBytes) / 2) _wake.Set();
-    };
+    }
+
+    private void TakeSlot(LogFileReader reader)
+    {
+        if (!_freeSlots.TryPop(out int slot))
+        {
+            slot = _slotsUsed++;
+            if (slot == _slots.Length)
+            {
+                var grown = new LogFileReader?[_slots.Length * 2];
+                _slots.CopyTo(grown, 0);
+                Volatile.Write(ref _slots, grown);
+            }
+        }
+        _slots[slot] = reader;
+        reader.Slot = slot;
+    }
+
+    /// <summary>Only for a file closed with nothing in flight: no report can still name its slot.</summary>
+    private void FreeSlot(LogFileReader reader)
+    {
+        _slots[reader.Slot] = null;
+        _freeSlots.Push(reader.Slot);
+        reader.Slot = -1;
+    }
 
     /// <summary>Counted per line in plain fields; published to Prometheus once per pass, not once per line.</summary>
     private void PublishCounts()
