@@ -1,6 +1,3 @@
-using System.Buffers;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Pipeline.Plumbing.Expressions;
@@ -58,7 +55,7 @@ public sealed class FilterEvent : IFieldSource
     public byte[] ToUtf8()
     {
         if (_root is not null) return JsonSerializer.SerializeToUtf8Bytes(_root, FilterJsonContext.Default.JsonObject);
-        var buffer = new ArrayBufferWriter<byte>(512);
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(512);
         using (var writer = new Utf8JsonWriter(buffer)) WriteTo(writer);
         return buffer.WrittenSpan.ToArray();
     }
@@ -71,72 +68,24 @@ public sealed class FilterEvent : IFieldSource
             _root.WriteTo(writer);
             return;
         }
-        // The source's members are copied as the bytes they were read from ("name":value, escaping and all),
-        // instead of being re-tokenised and re-escaped by the writer: that was most of the cost of writing.
-        var source = JsonMarshal.GetRawUtf8Value(_source);
         if (_changes is null)
         {
-            writer.WriteRawValue(source, skipInputValidation: true);
+            _source.WriteTo(writer);
             return;
         }
-        var output = Scratch.Value!;
-        output.ResetWrittenCount();
-        Append(output, "{"u8);
-        bool first = true;
+        writer.WriteStartObject();
         foreach (var member in _source.EnumerateObject())
         {
             var (key, change) = ChangeOf(member);
-            if (change is null)
-            {
-                var name = JsonMarshal.GetRawUtf8PropertyName(member);
-                var value = JsonMarshal.GetRawUtf8Value(member.Value);
-                int start = (int)Unsafe.ByteOffset(ref MemoryMarshal.GetReference(source), ref MemoryMarshal.GetReference(name)) - 1; // the opening quote
-                int end = (int)Unsafe.ByteOffset(ref MemoryMarshal.GetReference(source), ref MemoryMarshal.GetReference(value)) + value.Length;
-                if (!first) Append(output, ","u8);
-                Append(output, source[start..end]);
-                first = false;
-            }
-            else if (!change.Removed && !change.Moved)
-            {
-                AppendMember(output, key!, change.Value, ref first);
-            }
+            if (change is null) member.WriteTo(writer);
+            else if (!change.Removed && !change.Moved) WriteMember(writer, key!, change.Value);
         }
         foreach (var (key, change) in _changes)
         {
             if (change.Removed || (change.InSource && !change.Moved)) continue;
-            AppendMember(output, key, change.Value, ref first);
+            WriteMember(writer, key, change.Value);
         }
-        Append(output, "}"u8);
-        writer.WriteRawValue(output.WrittenSpan, skipInputValidation: true);
-    }
-
-    // Per thread, reused: a filtered event is assembled in Scratch before it goes to the caller's writer, and each
-    // changed member is written by MemberWriter into MemberScratch. Relaxed escaping, as the log encoder writes.
-    private static readonly ThreadLocal<ArrayBufferWriter<byte>> Scratch = new(() => new(1024));
-    private static readonly ThreadLocal<ArrayBufferWriter<byte>> MemberScratch = new(() => new(256));
-    private static readonly ThreadLocal<Utf8JsonWriter> MemberWriter = new(() => new Utf8JsonWriter(Stream.Null, new JsonWriterOptions
-    {
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    }));
-
-    private static void Append(ArrayBufferWriter<byte> output, ReadOnlySpan<byte> bytes) => output.Write(bytes);
-
-    private static void AppendMember(ArrayBufferWriter<byte> output, string key, JsonNode? value, ref bool first)
-    {
-        if (!first) Append(output, ","u8);
-        first = false;
-        // A writer cannot start with a bare member: write {"key":value} and keep what is inside the braces.
-        var member = MemberScratch.Value!;
-        member.ResetWrittenCount();
-        var writer = MemberWriter.Value!;
-        writer.Reset(member);
-        writer.WriteStartObject();
-        writer.WritePropertyName(key);
-        if (value is null) writer.WriteNullValue();
-        else value.WriteTo(writer);
         writer.WriteEndObject();
-        writer.Flush();
-        Append(output, member.WrittenSpan[1..^1]);
     }
 
     public FieldValue Get(FieldPath path)

@@ -92,19 +92,6 @@ public class FilterEventTests
     }
 
     [Fact]
-    public void UnchangedMembersKeepTheirBytesEscapesIncludedNextToChangedOnes()
-    {
-        var source = """{"a\"b":"x\u00e9\"y","w":[1, 2],"message":"m","z":{"q":"\n"}}""";
-        var e = FilterEvent.Parse(Encoding.UTF8.GetBytes(source));
-        e.Set("message", JsonValue.Create("é \"quoted\""));
-        e.Remove("w");
-        e.Set("added", JsonValue.Create(1));
-        var written = Written(e);
-        Assert.Equal("""{"a\"b":"x\u00e9\"y","message":"é \"quoted\"","z":{"q":"\n"},"added":1}""", written);
-        Assert.True(JsonNode.DeepEquals(e.Root, JsonNode.Parse(written)));
-    }
-
-    [Fact]
     public void NotAnObjectOrMoreThanOneValueIsRefused()
     {
         Assert.Throws<JsonException>(() => FilterEvent.Parse("[1]"u8));
