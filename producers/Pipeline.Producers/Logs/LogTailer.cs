@@ -479,7 +479,7 @@ public sealed class LogTailer : BackgroundService, ILineSink, IConfigReloadable
         // Written into a reused buffer, which librdkafka copies from: no array per event for the JSON text.
         _filteredBuffer.ResetWrittenCount();
         _filteredWriter.Reset(_filteredBuffer);
-        e.WriteTo(_filteredWriter);
+        e.Root.WriteTo(_filteredWriter);
         _filteredWriter.Flush();
         // A filter that grew the event past what Kafka takes would make it fail forever: send it unfiltered.
         if (_filteredBuffer.WrittenCount <= _maxValueBytes) filtered = true;
