@@ -37,7 +37,8 @@ public sealed class FilterEvent : IFieldSource
             switch (value.GetValueKind())
             {
                 case JsonValueKind.String: return FieldValue.Of(value.GetValue<string>());
-                case JsonValueKind.Number: return FieldValue.Of(value.GetValue<double>());
+                // A number a plugin set as an int or a decimal is not a double inside its node: read those through an element.
+                case JsonValueKind.Number when value.TryGetValue<double>(out var number): return FieldValue.Of(number);
                 case JsonValueKind.True: return FieldValue.True;
                 case JsonValueKind.False: return FieldValue.False;
                 case JsonValueKind.Null: return FieldValue.Null;
