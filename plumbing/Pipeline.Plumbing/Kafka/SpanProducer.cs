@@ -90,6 +90,7 @@ public sealed unsafe class SpanProducer : IDisposable
     /// <paramref name="token"/>; otherwise nothing is queued, no report will come, and the reason is
     /// returned (<see cref="ErrorCode.Local_QueueFull"/>: call <see cref="WaitForReports"/> and try again).
     /// </summary>
+    [SkipLocalsInit]
     public ErrorCode Produce(IntPtr topic, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long timestampMs, long token, Headers? headers = null)
     {
         int headerCount = headers?.Count ?? 0;
@@ -100,8 +101,9 @@ public sealed unsafe class SpanProducer : IDisposable
             scratchBytes += Encoding.UTF8.GetMaxByteCount(header.Key.Length) + 1 + (header.GetValueBytes()?.Length ?? 0);
         }
         // Header names must be NUL-terminated C strings: names and values are laid out in one pinned scratch
-        // buffer (librdkafka copies them), so a traced record pins nothing else.
-        Span<byte> scratch = scratchBytes <= StackScratchBytes ? stackalloc byte[StackScratchBytes] : new byte[scratchBytes];
+        // buffer (librdkafka copies them), so a traced record pins nothing else. Not zeroed (SkipLocalsInit):
+        // only what is written is passed on.
+        Span<byte> scratch = headerCount == 0 ? default : scratchBytes <= StackScratchBytes ? stackalloc byte[StackScratchBytes] : new byte[scratchBytes];
         var args = stackalloc ProduceArgument[6 + headerCount];
         fixed (byte* k = key)
         fixed (byte* v = value)
