@@ -72,9 +72,6 @@ public sealed unsafe class SpanProducer : IDisposable
     /// <summary>librdkafka's name for this client (client.id and a number).</summary>
     public string Name { get; }
 
-    /// <summary>Records queued or in flight, not yet reported.</summary>
-    public int Pending => OutQueueLength(_handle);
-
     /// <summary>The handle of a topic, created once and kept until <see cref="Dispose"/>. Not thread-safe: call it from the producing thread.</summary>
     public IntPtr Topic(string name)
     {
