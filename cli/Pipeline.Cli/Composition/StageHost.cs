@@ -105,7 +105,7 @@ internal static class StageHost
             return 0;
         }
         catch (Exception e) when (e is InvalidOperationException or IOException or InvalidDataException or UnauthorizedAccessException or NotSupportedException or ArgumentException or System.Reflection.TargetInvocationException
-                                   or k8s.Autorest.HttpOperationException or k8s.Exceptions.KubeConfigException or HttpRequestException)
+                                   or HttpRequestException || IsKubernetesFailure(e))
         {
             logger.LogCritical(e, "pipeline failed to start: {Error}", e.GetBaseException().Message);
             return Commands.CommonOptions.ExitFailure;
@@ -115,6 +115,14 @@ internal static class StageHost
             broker?.Dispose();
         }
     }
+
+    /// <summary>
+    /// Kept out of the filter above: naming the client's exception types there made the JIT load KubernetesClient
+    /// (3 MiB mapped, and its dependencies) into every process at start, Kubernetes or not. Compiled only when an
+    /// exception reaches the filter.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static bool IsKubernetesFailure(Exception e) => e is k8s.Autorest.HttpOperationException or k8s.Exceptions.KubeConfigException;
 
     private static EmbeddedBroker StartBroker(PipelineConfig config, Stages stages)
     {
@@ -135,10 +143,20 @@ internal static class StageHost
     /// conditions. The node is read before anything starts: its labels pick the probes meant for it, and its
     /// conditions seed the probes' state so a restart is not a transition.
     /// </summary>
-    private static async Task<AgentProbes?> ProbesForThisNodeAsync(PipelineConfig config, ILoggerFactory loggers, CancellationToken cancellationToken)
+    private static Task<AgentProbes?> ProbesForThisNodeAsync(PipelineConfig config, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
-        if (config.Probes.Count == 0) return null;
-        if (config.ProbeRunner.NodeName.Length == 0) return new AgentProbes(ProbeFactory.CreateAll(config.Probes), null);
+        if (config.Probes.Count == 0) return Task.FromResult<AgentProbes?>(null);
+        if (config.ProbeRunner.NodeName.Length == 0) return Task.FromResult<AgentProbes?>(new AgentProbes(ProbeFactory.CreateAll(config.Probes), null));
+        return ProbesFromNodeAsync(config, loggers, cancellationToken);
+    }
+
+    /// <summary>
+    /// A method of its own: its state machine holds the Kubernetes client, and loading that type loads
+    /// KubernetesClient (3 MiB mapped, and its dependencies). Only a probe runner with a node name pays for it.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static async Task<AgentProbes?> ProbesFromNodeAsync(PipelineConfig config, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
         var client = KubernetesConnection.Create();
         var node = await NodeConditionReporter.ReadNodeAsync(client, config.ProbeRunner.NodeName, cancellationToken).ConfigureAwait(false);
         var probes = ProbeFactory.CreateAll(NodeConditionReporter.ProbesFor(node, config.Probes));
