@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using System.Text;
 using Microsoft.Extensions.Logging;
 using Pipeline.Schemas.Topics;
 
@@ -32,7 +31,7 @@ public sealed class EmbeddedBroker : IDisposable
         // This handle only owns the mock cluster; it never connects anywhere, so keep its logging quiet.
         LibrdkafkaNative.ConfSet(conf, "log_level", "3", errstr, (UIntPtr)errstr.Length);
         _handle = LibrdkafkaNative.New(0, conf, errstr, (UIntPtr)errstr.Length);
-        if (_handle == IntPtr.Zero) throw new InvalidOperationException("embedded broker: rd_kafka_new failed: " + Text(errstr));
+        if (_handle == IntPtr.Zero) throw new InvalidOperationException("embedded broker: rd_kafka_new failed: " + LibrdkafkaNative.ErrorText(errstr));
         _cluster = LibrdkafkaNative.MockClusterNew(_handle, brokers);
         if (_cluster == IntPtr.Zero)
         {
@@ -109,11 +108,5 @@ public sealed class EmbeddedBroker : IDisposable
         LibrdkafkaNative.MockClusterDestroy(_cluster);
         LibrdkafkaNative.Destroy(_handle);
         _logger?.LogInformation("embedded broker stopped");
-    }
-
-    private static string Text(byte[] errstr)
-    {
-        int end = Array.IndexOf(errstr, (byte)0);
-        return Encoding.UTF8.GetString(errstr, 0, end < 0 ? errstr.Length : end);
     }
 }

@@ -71,6 +71,13 @@ internal static partial class LibrdkafkaNative
         }
     }
 
+    /// <summary>The message librdkafka wrote into an <c>errstr</c> buffer (NUL-terminated UTF-8).</summary>
+    public static string ErrorText(byte[] errstr)
+    {
+        int end = Array.IndexOf(errstr, (byte)0);
+        return System.Text.Encoding.UTF8.GetString(errstr, 0, end < 0 ? errstr.Length : end);
+    }
+
     [LibraryImport(Lib, EntryPoint = "rd_kafka_conf_new")]
     public static partial IntPtr ConfNew();
 

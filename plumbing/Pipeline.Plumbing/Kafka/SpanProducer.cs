@@ -48,7 +48,7 @@ public sealed unsafe class SpanProducer : IDisposable
             if (ConfSet(conf, key, value, error, (UIntPtr)error.Length) != 0)
             {
                 ConfDestroy(conf);
-                throw new ArgumentException($"kafka setting {key} = \"{value}\": {Text(error)}");
+                throw new ArgumentException($"kafka setting {key} = \"{value}\": {ErrorText(error)}");
             }
         }
         _self = GCHandle.Alloc(this);
@@ -62,7 +62,7 @@ public sealed unsafe class SpanProducer : IDisposable
             // rd_kafka_new owns the configuration only when it succeeds.
             ConfDestroy(conf);
             _self.Free();
-            throw new InvalidOperationException($"cannot create the Kafka producer: {Text(error)}");
+            throw new InvalidOperationException($"cannot create the Kafka producer: {ErrorText(error)}");
         }
         Name = Marshal.PtrToStringUTF8(LibrdkafkaNative.Name(_handle)) ?? "";
         _poller = new Thread(PollLoop) { IsBackground = true, Name = "kafka poll " + Name };
@@ -170,12 +170,6 @@ public sealed unsafe class SpanProducer : IDisposable
         _self.Free();
     }
 
-    private static string Text(byte[] nulTerminated)
-    {
-        int end = Array.IndexOf(nulTerminated, (byte)0);
-        return Encoding.UTF8.GetString(nulTerminated, 0, end < 0 ? nulTerminated.Length : end);
-    }
-
     private static SpanProducer? From(IntPtr opaque) => opaque == IntPtr.Zero ? null : GCHandle.FromIntPtr(opaque).Target as SpanProducer;
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
@@ -201,15 +195,14 @@ public sealed unsafe class SpanProducer : IDisposable
     {
         var producer = From(opaque);
         if (producer is null) return;
-        var text = Marshal.PtrToStringUTF8((IntPtr)reason) ?? "";
         if (code == FatalErrorCode)
         {
             var detail = new byte[512];
             var fatal = (ErrorCode)FatalError(rk, detail, (UIntPtr)detail.Length);
-            producer._logger.LogError("kafka producer {Client}: fatal error, no record can be sent any more: {Reason} ({Code})", producer.Name, Text(detail), fatal);
+            producer._logger.LogError("kafka producer {Client}: fatal error, no record can be sent any more: {Reason} ({Code})", producer.Name, ErrorText(detail), fatal);
             return;
         }
-        producer._logger.LogWarning("kafka producer: {Reason} ({Code})", text, (ErrorCode)code);
+        producer._logger.LogWarning("kafka producer: {Reason} ({Code})", Marshal.PtrToStringUTF8((IntPtr)reason) ?? "", (ErrorCode)code);
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
