@@ -105,9 +105,11 @@ public sealed class LogsConfig
     /// <summary>
     /// Most bytes of encoded events sent to Kafka and not yet acknowledged, over all inputs. When it is
     /// reached, reading pauses until Kafka catches up: the files are the buffer, so memory stays bounded
-    /// while Kafka is slow or down. One event may go past it. Default 16 MiB; at least 64 KiB.
+    /// while Kafka is slow or down. One event may go past it. Default 4 MiB (about 11,000 events of 370 B,
+    /// 40 ms of the agent's top speed: enough to keep batches full against a broker a few ms away, and
+    /// librdkafka's copies of it stay ~6 MiB of the agent's RSS; bench/RESULTS.md); at least 64 KiB.
     /// </summary>
-    public long MaxInFlightBytes { get; set; } = 16 * 1024 * 1024;
+    public long MaxInFlightBytes { get; set; } = 4 * 1024 * 1024;
 }
 
 public sealed class LogInputConfig

@@ -16,7 +16,7 @@ public class LogInputConfigTests
         Assert.Equal("after", input.Multiline.Match);
         Assert.Equal(500, input.Multiline.MaxLines);
         Assert.Equal("5s", input.Multiline.Timeout);
-        Assert.Equal(16 * 1024 * 1024, c.Logs.MaxInFlightBytes);
+        Assert.Equal(4 * 1024 * 1024, c.Logs.MaxInFlightBytes);
     }
 
     [Fact]
