@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -104,8 +105,7 @@ internal static class StageHost
         {
             return 0;
         }
-        catch (Exception e) when (e is InvalidOperationException or IOException or InvalidDataException or UnauthorizedAccessException or NotSupportedException or ArgumentException or System.Reflection.TargetInvocationException
-                                   or HttpRequestException || IsKubernetesFailure(e))
+        catch (Exception e) when (IsStartFailure(e))
         {
             logger.LogCritical(e, "pipeline failed to start: {Error}", e.GetBaseException().Message);
             return Commands.CommonOptions.ExitFailure;
@@ -117,12 +117,16 @@ internal static class StageHost
     }
 
     /// <summary>
-    /// Kept out of the filter above: naming the client's exception types there made the JIT load KubernetesClient
-    /// (3 MiB mapped, and its dependencies) into every process at start, Kubernetes or not. Compiled only when an
-    /// exception reaches the filter.
+    /// The failures that end start-up with a logged reason rather than a crash. A method of its own, compiled
+    /// only when an exception reaches the filter: naming these types in the filter made the JIT load their
+    /// assemblies (KubernetesClient, 3 MiB mapped with its dependencies; System.Net.Http, 1.2 MiB resident)
+    /// into every process at start.
     /// </summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    private static bool IsKubernetesFailure(Exception e) => e is k8s.Autorest.HttpOperationException or k8s.Exceptions.KubeConfigException;
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static bool IsStartFailure(Exception e) =>
+        e is InvalidOperationException or IOException or InvalidDataException or UnauthorizedAccessException or NotSupportedException
+            or ArgumentException or System.Reflection.TargetInvocationException or HttpRequestException
+            or k8s.Autorest.HttpOperationException or k8s.Exceptions.KubeConfigException;
 
     private static EmbeddedBroker StartBroker(PipelineConfig config, Stages stages)
     {
@@ -154,7 +158,7 @@ internal static class StageHost
     /// A method of its own: its state machine holds the Kubernetes client, and loading that type loads
     /// KubernetesClient (3 MiB mapped, and its dependencies). Only a probe runner with a node name pays for it.
     /// </summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static async Task<AgentProbes?> ProbesFromNodeAsync(PipelineConfig config, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var client = KubernetesConnection.Create();
@@ -188,53 +192,16 @@ internal static class StageHost
             builder.Services.AddHostedService(sp => new RuntimeHealthMonitor(config, kafka, serviceName, sp.GetRequiredService<ILogger<RuntimeHealthMonitor>>()));
         if (config.Debug.Enabled)
             builder.Services.AddHostedService(sp => new DiagnosticsEndpoint(config.Debug, config.DataDir, sp.GetRequiredService<ILogger<DiagnosticsEndpoint>>()));
-        if (stages.HasFlag(Stages.Sinks))
-        {
-            builder.Services.AddSingleton(sp => SinkBackends.Create(config, sp.GetRequiredService<ILoggerFactory>()));
-            builder.Services.AddHostedService<EventSink>();
-            if (config.Alerts.Alertmanager.Count + config.Alerts.Webhooks.Count > 0)
-            {
-                builder.Services.AddSingleton(_ => Pipeline.Sinks.Alerts.AlertForwarder.TargetsFrom(config.Alerts));
-                builder.Services.AddHostedService<Pipeline.Sinks.Alerts.AlertForwarder>();
-            }
-            // The exporter's series live on this process's /metrics; without an endpoint it would be work for nobody.
-            if (config.Exporter.Enabled && config.Metrics.Listen.Length > 0) builder.Services.AddHostedService<EventMetricsExporter>();
-            if (config.Sinks.ConsoleAlerts)
-            {
-                var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
-                console.Profile.Width = 4096; // one alert, one line, even when stdout is a pipe
-                builder.Services.AddSingleton(console);
-                builder.Services.AddHostedService<ConsoleAlertPrinter>();
-            }
-        }
-        if (stages.HasFlag(Stages.Processors))
-        {
-            builder.Services.AddSingleton<StreamProcessorService>();
-            builder.Services.AddHostedService(sp => sp.GetRequiredService<StreamProcessorService>());
-            // Registered before the log tailer's: a chain the processors reject stops the reload before the tailer takes it.
-            builder.Services.AddSingleton<IConfigReloadable>(sp => new Pipeline.Processors.Filtering.ProcessorChainReloader(
-                sp.GetRequiredService<StreamProcessorService>().Chains, config, sp.GetRequiredService<ILogger<Pipeline.Processors.Filtering.ProcessorChainReloader>>()));
-        }
-        if (stages.HasFlag(Stages.Producers))
-        {
-            builder.Services.AddSingleton<LogTailer>();
-            builder.Services.AddSingleton<IConfigReloadable>(sp => sp.GetRequiredService<LogTailer>());
-            builder.Services.AddHostedService(sp => sp.GetRequiredService<LogTailer>());
-            if (config.Process.Enabled) builder.Services.AddHostedService<ProcessSampler>();
-        }
+        // Each stage registers in a method of its own, so a process loads only the stages it runs: the JIT
+        // loads every assembly a method names when it compiles it, and one method naming every stage made
+        // `pipeline agent` map the sinks, the processors, Spectre.Console and System.Net.Http (~3 MiB resident).
+        if (stages.HasFlag(Stages.Sinks)) AddSinks(builder.Services, config);
+        if (stages.HasFlag(Stages.Processors)) AddProcessors(builder.Services, config);
+        if (stages.HasFlag(Stages.Producers)) AddProducers(builder.Services, config);
         // The config file is watched (and SIGHUP handled) for every stage that can take a new config.
         builder.Services.AddHostedService(sp => new ConfigReloader(
             File.Exists(loaded.Source) ? loaded.Source : null, sp.GetServices<IConfigReloadable>(), sp.GetRequiredService<ILogger<ConfigReloader>>()));
-        if (probes is not null)
-        {
-            builder.Services.AddSingleton<IProbeReportSink, ProbePublisher>();
-            if (probes.Conditions is not null)
-            {
-                builder.Services.AddSingleton<IProbeReportSink>(probes.Conditions);
-                builder.Services.AddHostedService(_ => probes.Conditions);
-            }
-            builder.Services.AddHostedService(sp => new ProbeScheduler(probes.Probes, config.ProbeRunner.Concurrency, sp.GetServices<IProbeReportSink>(), sp.GetRequiredService<ILogger<ProbeScheduler>>()));
-        }
+        if (probes is not null) AddProbes(builder.Services, config, probes);
 
         // Last, so the host (and with it systemd's READY=1) counts as started only once each stage's loop has turned.
         var started = new List<string>();
@@ -250,6 +217,58 @@ internal static class StageHost
                 sp.GetService<ISystemdNotifier>() ?? new SystemdNotifier(), watchdog, watched, sp.GetRequiredService<ILogger<SystemdWatchdog>>()));
         }
         return builder.Build();
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void AddSinks(IServiceCollection services, PipelineConfig config)
+    {
+        services.AddSingleton(sp => SinkBackends.Create(config, sp.GetRequiredService<ILoggerFactory>()));
+        services.AddHostedService<EventSink>();
+        if (config.Alerts.Alertmanager.Count + config.Alerts.Webhooks.Count > 0)
+        {
+            services.AddSingleton(_ => Pipeline.Sinks.Alerts.AlertForwarder.TargetsFrom(config.Alerts));
+            services.AddHostedService<Pipeline.Sinks.Alerts.AlertForwarder>();
+        }
+        // The exporter's series live on this process's /metrics; without an endpoint it would be work for nobody.
+        if (config.Exporter.Enabled && config.Metrics.Listen.Length > 0) services.AddHostedService<EventMetricsExporter>();
+        if (config.Sinks.ConsoleAlerts)
+        {
+            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+            console.Profile.Width = 4096; // one alert, one line, even when stdout is a pipe
+            services.AddSingleton(console);
+            services.AddHostedService<ConsoleAlertPrinter>();
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void AddProcessors(IServiceCollection services, PipelineConfig config)
+    {
+        services.AddSingleton<StreamProcessorService>();
+        services.AddHostedService(sp => sp.GetRequiredService<StreamProcessorService>());
+        // Registered before the log tailer's: a chain the processors reject stops the reload before the tailer takes it.
+        services.AddSingleton<IConfigReloadable>(sp => new Pipeline.Processors.Filtering.ProcessorChainReloader(
+            sp.GetRequiredService<StreamProcessorService>().Chains, config, sp.GetRequiredService<ILogger<Pipeline.Processors.Filtering.ProcessorChainReloader>>()));
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void AddProducers(IServiceCollection services, PipelineConfig config)
+    {
+        services.AddSingleton<LogTailer>();
+        services.AddSingleton<IConfigReloadable>(sp => sp.GetRequiredService<LogTailer>());
+        services.AddHostedService(sp => sp.GetRequiredService<LogTailer>());
+        if (config.Process.Enabled) services.AddHostedService<ProcessSampler>();
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void AddProbes(IServiceCollection services, PipelineConfig config, AgentProbes probes)
+    {
+        services.AddSingleton<IProbeReportSink, ProbePublisher>();
+        if (probes.Conditions is not null)
+        {
+            services.AddSingleton<IProbeReportSink>(probes.Conditions);
+            services.AddHostedService(_ => probes.Conditions);
+        }
+        services.AddHostedService(sp => new ProbeScheduler(probes.Probes, config.ProbeRunner.Concurrency, sp.GetServices<IProbeReportSink>(), sp.GetRequiredService<ILogger<ProbeScheduler>>()));
     }
 
     private static async Task StopWhenCaughtUpAsync(IHostApplicationLifetime lifetime, ILogger logger)
