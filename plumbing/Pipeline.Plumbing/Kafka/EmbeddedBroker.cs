@@ -31,7 +31,12 @@ public sealed class EmbeddedBroker : IDisposable
         // This handle only owns the mock cluster; it never connects anywhere, so keep its logging quiet.
         LibrdkafkaNative.ConfSet(conf, "log_level", "3", errstr, (UIntPtr)errstr.Length);
         _handle = LibrdkafkaNative.New(0, conf, errstr, (UIntPtr)errstr.Length);
-        if (_handle == IntPtr.Zero) throw new InvalidOperationException("embedded broker: rd_kafka_new failed: " + LibrdkafkaNative.ErrorText(errstr));
+        if (_handle == IntPtr.Zero)
+        {
+            // rd_kafka_new takes the conf only when it succeeds.
+            LibrdkafkaNative.ConfDestroy(conf);
+            throw new InvalidOperationException("embedded broker: rd_kafka_new failed: " + LibrdkafkaNative.ErrorText(errstr));
+        }
         _cluster = LibrdkafkaNative.MockClusterNew(_handle, brokers);
         if (_cluster == IntPtr.Zero)
         {
@@ -48,7 +53,17 @@ public sealed class EmbeddedBroker : IDisposable
         {
             var first = BrokerBootstrap.Split(',')[0];
             int port = int.Parse(first[(first.LastIndexOf(':') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
-            _forwarder = new TcpForwarder(stablePort, port, logger);
+            try
+            {
+                _forwarder = new TcpForwarder(stablePort, port, logger);
+            }
+            catch
+            {
+                // A taken embedded_port must not leave the cluster and its threads running in a process that goes on (tests, `pipeline run` retries).
+                LibrdkafkaNative.MockClusterDestroy(_cluster);
+                LibrdkafkaNative.Destroy(_handle);
+                throw;
+            }
             Bootstrap = $"127.0.0.1:{stablePort}";
         }
         else

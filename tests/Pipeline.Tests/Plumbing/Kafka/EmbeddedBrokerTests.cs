@@ -93,6 +93,16 @@ public class EmbeddedBrokerTests
     }
 
     [Fact]
+    public void ATakenStablePortIsNamedInTheError()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        int port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+        var e = Assert.Throws<InvalidOperationException>(() => new EmbeddedBroker(stablePort: port));
+        Assert.Equal($"kafka.embedded_port {port}: cannot listen on 127.0.0.1:{port}: Address already in use", e.Message);
+    }
+
+    [Fact]
     public async Task WritesFailWhileTheBrokerIsDownAndSucceedOnceItIsBack()
     {
         using var broker = new EmbeddedBroker();
