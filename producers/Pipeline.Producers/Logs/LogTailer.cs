@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Confluent.Kafka;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -41,6 +43,9 @@ public sealed class LogTailer : BackgroundService, ILineSink, IConfigReloadable
     private readonly LogFileWatcher _watcher;
     private readonly AutoResetEvent _wake = new(false);
     private readonly byte[] _key;
+    // The key of filtered events whose host.name a filter changed, kept while it stays the same host.
+    private string? _filteredHost;
+    private byte[] _filteredKey = [];
     private readonly string _host;
     private readonly int _maxValueBytes;
     private readonly Prometheus.Counter.Child _linesRead;
@@ -447,7 +452,7 @@ public sealed class LogTailer : BackgroundService, ILineSink, IConfigReloadable
         var chain = input.Chain;
         if (!chain.IsEmpty)
         {
-            switch (Filter(chain, value, out var filtered, out var error))
+            switch (Filter(chain, value, out var filtered, out var key, out var error))
             {
                 case FilterOutcome.Drop:
                     // Nothing to send; the offset still advances, in order, once the lines before it are acknowledged.
@@ -455,23 +460,27 @@ public sealed class LogTailer : BackgroundService, ILineSink, IConfigReloadable
                     return;
                 case FilterOutcome.DeadLetter:
                     var deadLetter = DeadLetters.Serialize(value, "file:" + reader.Path, -1, offset, Stage, "filter_error", error ?? "filter failed", _host, now);
-                    Produce(_deadLetterTopic, reader, deadLetter, ackOffset, now, deadLetter: true);
+                    Produce(_deadLetterTopic, reader, _key, deadLetter, ackOffset, now, deadLetter: true);
                     _deadLettered.Inc();
                     return;
             }
             if (filtered)
             {
-                Produce(_logsTopic, reader, _filteredBuffer.WrittenSpan, ackOffset, now, deadLetter: false);
+                Produce(_logsTopic, reader, key, _filteredBuffer.WrittenSpan, ackOffset, now, deadLetter: false);
                 return;
             }
         }
-        Produce(_logsTopic, reader, value, ackOffset, now, deadLetter: false);
+        Produce(_logsTopic, reader, _key, value, ackOffset, now, deadLetter: false);
     }
 
-    /// <summary>Runs the chain; <paramref name="filtered"/> says the changed event is in <see cref="_filteredBuffer"/>, otherwise send the original.</summary>
-    private FilterOutcome Filter(FilterChain chain, ReadOnlySpan<byte> value, out bool filtered, out string? error)
+    /// <summary>
+    /// Runs the chain; <paramref name="filtered"/> says the changed event is in <see cref="_filteredBuffer"/>, otherwise send the
+    /// original. <paramref name="key"/> is the changed event's record key.
+    /// </summary>
+    private FilterOutcome Filter(FilterChain chain, ReadOnlySpan<byte> value, out bool filtered, out byte[] key, out string? error)
     {
         filtered = false;
+        key = _key;
         var e = FilterEvent.Parse(value);
         var outcome = chain.Run(e, out error, out bool failed);
         // A filter threw and its on_error is "pass": send the event unfiltered, not half-changed.
@@ -482,12 +491,34 @@ public sealed class LogTailer : BackgroundService, ILineSink, IConfigReloadable
         e.Root.WriteTo(_filteredWriter);
         _filteredWriter.Flush();
         // A filter that grew the event past what Kafka takes would make it fail forever: send it unfiltered.
-        if (_filteredBuffer.WrittenCount <= _maxValueBytes) filtered = true;
+        if (_filteredBuffer.WrittenCount <= _maxValueBytes)
+        {
+            filtered = true;
+            key = KeyOf(e);
+        }
         else _logger.LogWarning("filters grew an event to {Size} bytes, more than Kafka takes; sending it unfiltered", _filteredBuffer.WrittenCount);
         return FilterOutcome.Keep;
     }
 
-    private void Produce(IntPtr topic, LogFileReader reader, ReadOnlySpan<byte> value, long ackOffset, DateTimeOffset now, bool deadLetter)
+    /// <summary>
+    /// The topic catalog keys logs by host.name, and the processors dead-letter a record keyed otherwise (key_mismatch):
+    /// an edge filter that sets host.name (add_fields, rename) re-keys its events. Without a string host.name the key stays
+    /// this host's, and the processors name the missing field.
+    /// </summary>
+    private byte[] KeyOf(FilterEvent e)
+    {
+        if (e.Root["host"] is not JsonObject host || host["name"] is not JsonValue name || name.GetValueKind() != JsonValueKind.String) return _key;
+        var text = name.GetValue<string>();
+        if (text == _host) return _key;
+        if (text != _filteredHost)
+        {
+            _filteredHost = text;
+            _filteredKey = System.Text.Encoding.UTF8.GetBytes(text);
+        }
+        return _filteredKey;
+    }
+
+    private void Produce(IntPtr topic, LogFileReader reader, byte[] key, ReadOnlySpan<byte> value, long ackOffset, DateTimeOffset now, bool deadLetter)
     {
         if (!_batchStarted) BeginBatch();
         if (_batchSpan is not null)
@@ -503,7 +534,7 @@ public sealed class LogTailer : BackgroundService, ILineSink, IConfigReloadable
         while (true)
         {
             // The batch's traceparent goes with each record (built once per batch; null when tracing is off or the batch is not sampled).
-            var error = _producer!.Produce(topic, _key, value, timestamp, token, _batchHeaders);
+            var error = _producer!.Produce(topic, key, value, timestamp, token, _batchHeaders);
             if (error == ErrorCode.NoError) return;
             if (error == ErrorCode.Local_QueueFull)
             {

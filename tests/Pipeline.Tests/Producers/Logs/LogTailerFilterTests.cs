@@ -4,6 +4,7 @@ using Pipeline.Plumbing.Filters;
 using Pipeline.Producers.Logs;
 using Pipeline.Schemas.Events;
 using Pipeline.Schemas.Serialization;
+using Pipeline.Schemas.Topics;
 using Pipeline.Testing;
 
 namespace Pipeline.Tests.Producers.Logs;
@@ -39,6 +40,28 @@ public class LogTailerFilterTests
         Assert.Equal("500", doc.RootElement.GetProperty("http").GetProperty("status").GetString());
         // The id is still the line's own, so a replay of the filtered event is recognised downstream.
         Assert.Equal(EventIds.ForLogLine("tail-filter-host", FileIdentity.Of(path)!.Value.Identity.ToString(), 16, "POST /login 500 password=hunter2"u8), e.Event.Event.Id);
+    }
+
+    [Fact]
+    public async Task AnEdgeFilterThatSetsHostNameKeysTheRecordByItSoTheProcessorsTakeIt()
+    {
+        await using var h = new TailerHarness("tail-filter-key-host", input => input.Filters =
+        [
+            new FilterConfig { Type = "add_fields", Fields = new() { ["host.name"] = "web-01.prod" } },
+        ]) { AlsoHostName = "web-01.prod" };
+        var path = h.LogFile("app.log");
+        await h.StartTailerAsync();
+        TailerHarness.Append(path, "one\ntwo\n");
+
+        var received = h.WaitForMessages("one", "two");
+        Assert.All(received, r =>
+        {
+            Assert.Equal("web-01.prod", r.Event.Host.Name);
+            Assert.Equal("web-01.prod", r.Key);
+            // The processors' own check: a record keyed by anything but its host.name is dead-lettered as key_mismatch.
+            var decoded = Pipeline.Processors.Decoding.EventDecoder.Decode(TopicCatalog.Logs.Name, Encoding.UTF8.GetBytes(r.Json));
+            Assert.Null(Pipeline.Processors.Decoding.EventDecoder.KeyMismatch(TopicCatalog.Logs.Name, r.Key, decoded));
+        });
     }
 
     [Fact]

@@ -50,6 +50,9 @@ internal sealed class TailerHarness : IAsyncDisposable
     }
 
     public string HostName { get; }
+
+    /// <summary>A host name an edge filter gives this tailer's events, read as this tailer's too.</summary>
+    public string? AlsoHostName { get; init; }
     public string LogDir { get; }
     public PipelineConfig Config { get; }
     public LogInputConfig Input { get; }
@@ -174,7 +177,7 @@ internal sealed class TailerHarness : IAsyncDisposable
         var e = System.Text.Json.JsonSerializer.Deserialize(json, EventJsonContext.Default.LogEvent)
             ?? throw new InvalidDataException($"null LogEvent: {json}");
         // Every test has its own broker; the host name check guards against a mix-up anyway.
-        if (e.Host.Name != HostName) return;
+        if (e.Host.Name != HostName && e.Host.Name != AlsoHostName) return;
         _received.Add(new Received(e, json, Encoding.UTF8.GetString(result.Message.Key)));
     }
 
