@@ -245,7 +245,7 @@ internal static class StageHost
     {
         services.AddSingleton<StreamProcessorService>();
         services.AddHostedService(sp => sp.GetRequiredService<StreamProcessorService>());
-        // Registered before the log tailer's: a chain the processors reject stops the reload before the tailer takes it.
+        // A reload reaches this and the log tailer all or none (ConfigReloader prepares both before either switches).
         services.AddSingleton<IConfigReloadable>(sp => new Pipeline.Processors.Filtering.ProcessorChainReloader(
             sp.GetRequiredService<StreamProcessorService>().Chains, config, sp.GetRequiredService<ILogger<Pipeline.Processors.Filtering.ProcessorChainReloader>>()));
     }

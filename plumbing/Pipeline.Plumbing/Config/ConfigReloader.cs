@@ -99,7 +99,10 @@ public sealed class ConfigReloader : IHostedService, IDisposable
             try
             {
                 var loaded = ConfigLoader.Load(_path);
-                foreach (var target in _targets) target.Apply(loaded);
+                // All or none: a component that refuses after another has switched would leave the two running different configs.
+                var swaps = new Action[_targets.Count];
+                for (int i = 0; i < swaps.Length; i++) swaps[i] = _targets[i].Prepare(loaded);
+                foreach (var swap in swaps) swap();
             }
             catch (Exception e) when (e is ConfigException or ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException or BadImageFormatException)
             {

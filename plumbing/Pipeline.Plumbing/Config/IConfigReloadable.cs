@@ -7,8 +7,10 @@ namespace Pipeline.Plumbing.Config;
 public interface IConfigReloadable
 {
     /// <summary>
-    /// Applies <paramref name="config"/>, already loaded and validated. Throws (ArgumentException,
-    /// InvalidOperationException, IOException) to reject it; the component then keeps its current config.
+    /// Checks <paramref name="config"/> (already loaded and validated) and builds what running it needs, changing
+    /// nothing yet. Throws (ArgumentException, InvalidOperationException, IOException) to reject it. Returns the step
+    /// that swaps it in, which must not throw: the <see cref="ConfigReloader"/> runs the steps only once every component
+    /// has accepted, so a config one component refuses reaches none of them.
     /// </summary>
-    void Apply(LoadedConfig config);
+    Action Prepare(LoadedConfig config);
 }

@@ -20,7 +20,10 @@ public sealed class ProcessorChainReloader(SourceFilterChains chains, PipelineCo
     /// <summary>Chain sets swapped in since start.</summary>
     public int ReloadsApplied { get; private set; }
 
-    public void Apply(LoadedConfig loaded)
+    /// <summary>Builds and swaps in one go (tests; the <see cref="ConfigReloader"/> prepares every component first).</summary>
+    public void Apply(LoadedConfig loaded) => Prepare(loaded)();
+
+    public Action Prepare(LoadedConfig loaded)
     {
         var config = loaded.Config;
         FilterFactory factory;
@@ -33,10 +36,18 @@ public sealed class ProcessorChainReloader(SourceFilterChains chains, PipelineCo
             throw new InvalidOperationException($"[[processors.filters]]: plugin_dir \"{config.PluginDir}\" cannot be loaded: {e.Message}", e);
         }
         // Throws ArgumentException naming the source and the filter; the ConfigReloader logs and counts it as a failure.
-        chains.Replace(config.Processors.Filters, factory);
-        ReloadsApplied++;
-        logger.LogInformation("processor filter chains reloaded: {Count} filter(s)", config.Processors.Filters.Count);
+        var swap = chains.PrepareReplace(config.Processors.Filters, factory);
+        return () =>
+        {
+            swap();
+            ReloadsApplied++;
+            logger.LogInformation("processor filter chains reloaded: {Count} filter(s)", config.Processors.Filters.Count);
+            WarnAboutWhatNeedsARestart(config);
+        };
+    }
 
+    private void WarnAboutWhatNeedsARestart(PipelineConfig config)
+    {
         foreach (var filter in config.Processors.Filters)
         {
             if (!_sourcesRead.Contains(filter.Source))

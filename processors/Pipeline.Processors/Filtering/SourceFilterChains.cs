@@ -22,7 +22,14 @@ public sealed class SourceFilterChains
     /// Builds the new chains and swaps them in; throws <see cref="ArgumentException"/> naming the source and the
     /// filter (leaving the old chains running) when one is invalid.
     /// </summary>
-    public void Replace(IReadOnlyList<FilterConfig> filters, FilterFactory factory) => _chains = Build(filters, factory);
+    public void Replace(IReadOnlyList<FilterConfig> filters, FilterFactory factory) => PrepareReplace(filters, factory)();
+
+    /// <summary>Builds the new chains (throwing as <see cref="Replace"/> does) and returns the swap, for a reload that must be all or none.</summary>
+    public Action PrepareReplace(IReadOnlyList<FilterConfig> filters, FilterFactory factory)
+    {
+        var chains = Build(filters, factory);
+        return () => _chains = chains;
+    }
 
     private static Dictionary<string, FilterChain> Build(IReadOnlyList<FilterConfig> filters, FilterFactory factory)
     {

@@ -130,17 +130,24 @@ public sealed class LogTailer : BackgroundService, ILineSink, IConfigReloadable
     /// Takes a changed config: the plan (filter chains, plugins) is built here, on the caller's thread,
     /// and throws if it cannot be; the tailer applies it between two reads.
     /// </summary>
-    public void Apply(LoadedConfig loaded) => Reload(loaded.Config);
+    public Action Prepare(LoadedConfig loaded) => Prepare(loaded.Config);
 
-    /// <inheritdoc cref="Apply"/>
-    public void Reload(PipelineConfig config)
+    /// <summary>Builds and swaps in one go (tests; the <see cref="ConfigReloader"/> prepares every component first).</summary>
+    public void Reload(PipelineConfig config) => Prepare(config)();
+
+    private Action Prepare(PipelineConfig config)
     {
+        // Builds the new inputs' filter chains: an invalid one throws here, before anything changes.
         var plan = LogInputPlan.Build(config, _inputs);
-        if (config.EffectiveHostName != _host) _logger.LogWarning("host_name changed to {Host}; it applies after a restart", config.EffectiveHostName);
-        if (config.DataDir != _config.DataDir) _logger.LogWarning("data_dir changed to {DataDir}; it applies after a restart", config.DataDir);
-        if (config.Kafka.Bootstrap != _config.Kafka.Bootstrap) _logger.LogWarning("kafka.bootstrap changed; it applies after a restart");
-        Interlocked.Exchange(ref _pendingPlan, plan);
-        _wake.Set();
+        return () =>
+        {
+            if (config.EffectiveHostName != _host) _logger.LogWarning("host_name changed to {Host}; it applies after a restart", config.EffectiveHostName);
+            if (config.DataDir != _config.DataDir) _logger.LogWarning("data_dir changed to {DataDir}; it applies after a restart", config.DataDir);
+            if (config.Kafka.Bootstrap != _config.Kafka.Bootstrap) _logger.LogWarning("kafka.bootstrap changed; it applies after a restart");
+            // The tailer's loop takes the plan at its next turn.
+            Interlocked.Exchange(ref _pendingPlan, plan);
+            _wake.Set();
+        };
     }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken)

@@ -62,15 +62,32 @@ public class ConfigReloaderTests : IDisposable
         await Task.CompletedTask;
     }
 
+    [Fact]
+    public void AConfigOneComponentRefusesReachesNoneOfThem()
+    {
+        var path = _dir.File("agent.toml");
+        File.WriteAllText(path, "host_name = \"next\"\n");
+        // The first accepts, the second refuses: the first must not be left running a config the second never took.
+        var accepting = new RecordingTarget();
+        var refusing = new RecordingTarget { Refuse = "chain cannot be built" };
+        using var reloader = new ConfigReloader(path, [accepting, refusing], NullLogger<ConfigReloader>.Instance);
+        Assert.False(reloader.Reload("SIGHUP"));
+        Assert.Empty(accepting.Applied);
+        Assert.Contains("chain cannot be built", Assert.Single(PipelineMetrics.ConfigLastReloadError.GetAllLabelValues())[0]);
+    }
+
     private sealed class RecordingTarget : IConfigReloadable
     {
         public List<LoadedConfig> Applied { get; } = [];
         public string? Refuse { get; init; }
 
-        public void Apply(LoadedConfig config)
+        public Action Prepare(LoadedConfig config)
         {
             if (Refuse is not null) throw new InvalidOperationException(Refuse);
-            lock (Applied) Applied.Add(config);
+            return () =>
+            {
+                lock (Applied) Applied.Add(config);
+            };
         }
     }
 }
