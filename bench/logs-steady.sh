@@ -17,6 +17,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
+source bench/log-shippers.sh
 RATE=${RATE:-20000}
 SECS=${SECS:-60}
 BROKER_PORT=${BROKER_PORT:-39492}
@@ -99,27 +100,7 @@ run_agent() { # name, filters (0/1)
     local name=$1 dir=$WORK/$1
     mkdir -p "$dir/logs"
     cp "$WORK/broker/bootstrap" "$dir/bootstrap"
-    cat >"$dir/agent.toml" <<EOF
-data_dir = "$dir"
-host_name = "benchhost"
-[metrics]
-listen = "127.0.0.1:$((BROKER_PORT + 1))"
-[[logs.inputs]]
-paths = ["$dir/logs/app.log"]
-start_at = "beginning"
-EOF
-    # The same 3-filter chain as bench/logs.sh's agent+3f.
-    [[ $2 == 1 ]] && cat >>"$dir/agent.toml" <<'EOF'
-[[logs.inputs.filters]]
-type = "dissect"
-pattern = "%{ts} %{level} [%{worker}] %{method} %{path} %{rest}"
-target = "parsed"
-[[logs.inputs.filters]]
-type = "redact"
-[[logs.inputs.filters]]
-type = "add_fields"
-fields = { "labels.env" = "bench", "labels.team" = "sre" }
-EOF
+    agent_toml "$dir" "$2" "$dir/logs/app.log" $((BROKER_PORT + 1)) >"$dir/agent.toml"
     echo "$name..."
     run "$name" ops.logs.v1 6 env --default-signal=INT dotnet "$DLL" agent --config "$dir/agent.toml"
 }
@@ -128,18 +109,7 @@ run_agent agent+3f 1
 if [[ ${SKIP_RSYSLOG:-0} != 1 ]]; then
     mkdir -p "$WORK/rsyslog/logs" "$WORK/rsyslog/work"
     : >"$WORK/rsyslog/logs/app.log"
-    cat >"$WORK/rsyslog/rsyslog.conf" <<EOF
-global(workDirectory="$WORK/rsyslog/work" maxMessageSize="64k")
-main_queue(queue.type="Direct")
-module(load="imfile" mode="inotify")
-module(load="omkafka")
-template(name="msg" type="string" string="%msg%")
-input(type="imfile" file="$WORK/rsyslog/logs/app.log" tag="bench" readMode="0" freshStartTail="off" ruleset="ship")
-ruleset(name="ship") {
-  action(type="omkafka" broker=["$B"] topic="bench.rsyslog" template="msg" partitions.auto="on"
-         confParam=["queue.buffering.max.ms=5", "batch.num.messages=10000"])
-}
-EOF
+    rsyslog_conf "$WORK/rsyslog/work" "$WORK/rsyslog/logs/app.log" "$B" >"$WORK/rsyslog/rsyslog.conf"
     echo "rsyslog..."
     run rsyslog bench.rsyslog 4 rsyslogd -n -f "$WORK/rsyslog/rsyslog.conf" -i "$WORK/rsyslog/rsyslog.pid"
 fi

@@ -34,6 +34,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
+source bench/log-shippers.sh
 OUT=$ROOT/bench/out/logs
 RUNS=${RUNS:-3}
 LINES=${LINES:-1000000}
@@ -159,33 +160,6 @@ run_kcat() { # run [json]
     echo -e "$name\t$run\t$wall\t$wall\t$(awk -v u="$user" -v s="$sys" 'BEGIN{printf "%.2f", u+s}')\t$(awk -v r="$rss" 'BEGIN{printf "%.1f", r/1024}')\t$((n - base))" >>"$RESULTS"
 }
 
-agent_toml() { # dir, filters(0/1), path glob
-    local dir=$1 filters=$2 glob=$3
-    cat <<EOF
-data_dir = "$dir"
-host_name = "$HOST"
-[metrics]
-listen = "127.0.0.1:$METRICS_PORT"
-[[logs.inputs]]
-paths = ["$glob"]
-start_at = "beginning"
-scan_interval = "100ms"
-EOF
-    if [[ $filters == 1 ]]; then
-        cat <<'EOF'
-[[logs.inputs.filters]]
-type = "dissect"
-pattern = "%{ts} %{level} [%{worker}] %{method} %{path} %{rest}"
-target = "parsed"
-[[logs.inputs.filters]]
-type = "redact"
-[[logs.inputs.filters]]
-type = "add_fields"
-fields = { "labels.env" = "bench", "labels.team" = "sre" }
-EOF
-    fi
-}
-
 start_agent() { # dir; sets AGENT_PID (not in a subshell: the script must stay its parent to wait for it)
     local dir=$1
     cp "$WORK/broker/bootstrap" "$dir/bootstrap"
@@ -199,7 +173,7 @@ run_agent() { # run filters
     [[ $filters == 1 ]] && name=agent+3f
     local dir=$WORK/$name-$run
     mkdir -p "$dir"
-    agent_toml "$dir" "$filters" "$FILE" >"$dir/agent.toml"
+    agent_toml "$dir" "$filters" "$FILE" "$METRICS_PORT" 100ms >"$dir/agent.toml"
     local base; base=$(end_offsets ops.logs.v1 6)
     local start; start=$(now)
     start_agent "$dir"
@@ -214,20 +188,7 @@ run_agent() { # run filters
 run_rsyslog() {
     local run=$1 dir=$WORK/rsyslog-$run
     mkdir -p "$dir/work"
-    # A fair rsyslog: Direct main queue (no extra hop), imfile in inotify mode reading the whole file,
-    # omkafka spreading over partitions like librdkafka does, the bare message, no 8 KiB cut.
-    cat >"$dir/rsyslog.conf" <<EOF
-global(workDirectory="$dir/work" maxMessageSize="64k")
-main_queue(queue.type="Direct")
-module(load="imfile" mode="inotify")
-module(load="omkafka")
-template(name="msg" type="string" string="%msg%")
-input(type="imfile" file="$FILE" tag="bench" readMode="0" freshStartTail="off" ruleset="ship")
-ruleset(name="ship") {
-  action(type="omkafka" broker=["$B"] topic="bench.rsyslog" template="msg" partitions.auto="on"
-         confParam=["queue.buffering.max.ms=5", "batch.num.messages=10000"])
-}
-EOF
+    rsyslog_conf "$dir/work" "$FILE" "$B" >"$dir/rsyslog.conf"
     local base; base=$(end_offsets bench.rsyslog 4)
     local start; start=$(now)
     rsyslogd -n -f "$dir/rsyslog.conf" -i "$dir/rsyslog.pid" >"$dir/out.log" 2>&1 &
@@ -247,7 +208,7 @@ run_rotation() { # run rotate(0/1)
     [[ $rotate == 1 ]] && name=rotate-1s
     local dir=$WORK/$name-$run
     mkdir -p "$dir/logs"
-    agent_toml "$dir" 0 "$dir/logs/app.log" >"$dir/agent.toml"
+    agent_toml "$dir" 0 "$dir/logs/app.log" "$METRICS_PORT" 100ms >"$dir/agent.toml"
     local base; base=$(end_offsets ops.logs.v1 6)
     start_agent "$dir"
     local pid=$AGENT_PID
