@@ -1,12 +1,15 @@
 # Sourced by bench/logs.sh and bench/logs-steady.sh: the shipper configurations both compare, kept in one place so
 # the two benchmarks always measure the same agent filter chain and the same rsyslog.
 
-# A `pipeline agent` config tailing GLOB from the beginning, with /metrics on 127.0.0.1:PORT, host benchhost,
+# The host name the agents report, and so their record key: kcat runs key by it too, to land on one partition as they do.
+BENCH_HOST=benchhost
+
+# A `pipeline agent` config tailing GLOB from the beginning, with /metrics on 127.0.0.1:PORT, host BENCH_HOST,
 # the 3-filter chain below when FILTERS is 1, and scan_interval when SCAN is given.
 agent_toml() { # dir, filters (0/1), glob, metrics port, [scan interval]
     cat <<TOML
 data_dir = "$1"
-host_name = "benchhost"
+host_name = "$BENCH_HOST"
 [metrics]
 listen = "127.0.0.1:$4"
 [[logs.inputs]]

@@ -44,7 +44,7 @@ METRICS_PORT=$((BROKER_PORT + 1))
 PY=/usr/bin/python3
 DLL=$ROOT/cli/Pipeline.Cli/bin/Release/net10.0/pipeline.dll
 TICK=$(getconf CLK_TCK)
-HOST=benchhost
+HOST=$BENCH_HOST
 
 for tool in kcat /usr/bin/time "$PY" dotnet; do
     command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install -y kcat time python3)" >&2; exit 1; }
